@@ -1,0 +1,68 @@
+/**
+ * Descriptive statistics and the one-sample t-test the paper uses for
+ * Figure 8A ("mean significantly (p < .01) different from zero").
+ */
+import { jStat } from 'jstat';
+
+/** Arithmetic mean; throws on an empty array. */
+export function mean(values: ArrayLike<number>): number {
+  if (values.length === 0) throw new Error('mean: no values');
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += values[i]!;
+  return s / values.length;
+}
+
+/** Median (mean of the two middle values for an even count); throws on an empty array. */
+export function median(values: ArrayLike<number>): number {
+  if (values.length === 0) throw new Error('median: no values');
+  const sorted = Float64Array.from(values).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Sample standard deviation (n − 1 in the denominator); throws for fewer than 2 values. */
+export function sampleSd(values: ArrayLike<number>): number {
+  if (values.length < 2) throw new Error(`sampleSd: need at least 2 values, got ${values.length}`);
+  const m = mean(values);
+  let s = 0;
+  for (let i = 0; i < values.length; i++) s += (values[i]! - m) ** 2;
+  return Math.sqrt(s / (values.length - 1));
+}
+
+/** Result of {@link oneSampleTTest}. */
+export interface TTestResult {
+  /** Number of values. */
+  n: number;
+  /** Sample mean. */
+  mean: number;
+  /** Sample standard deviation (n − 1). */
+  sd: number;
+  /** t = (mean − mu) / (sd / √n). ±Infinity when sd = 0 and mean ≠ mu; NaN when sd = 0 and mean = mu. */
+  t: number;
+  /** Degrees of freedom, n − 1. */
+  df: number;
+  /** Two-sided p-value, in [0, 1] (NaN when t is NaN). */
+  pValue: number;
+}
+
+/**
+ * Two-sided one-sample Student t-test of H0: population mean = `mu`
+ * (scipy.stats.ttest_1samp). `values` must be finite and at least 2.
+ */
+export function oneSampleTTest(values: ArrayLike<number>, mu = 0): TTestResult {
+  const n = values.length;
+  if (n < 2) throw new Error(`oneSampleTTest: need at least 2 values, got ${n}`);
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(values[i]!)) throw new Error(`oneSampleTTest: value ${i} is ${values[i]}, expected a finite number`);
+  }
+  const m = mean(values);
+  const sd = sampleSd(values);
+  const df = n - 1;
+  const t = (m - mu) / (sd / Math.sqrt(n));
+  let pValue: number;
+  if (Number.isNaN(t)) pValue = NaN;
+  else if (!Number.isFinite(t)) pValue = 0;
+  // The lower tail keeps precision for large |t| (1 − cdf would round to 0).
+  else pValue = Math.min(1, 2 * jStat.studentt.cdf(-Math.abs(t), df));
+  return { n, mean: m, sd, t, df, pValue };
+}

@@ -1,0 +1,94 @@
+/**
+ * `repro bench`: training and inference throughput of the core of Table 1 at
+ * batch 64 on the selected backend, beside PyTorch on CPU (Debian's
+ * python3-torch, same architecture, same thread count) measured in the same
+ * command, so the ratio is meaningful on a noisy machine.
+ */
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend';
+import { CORE_PARAM_NAMES, CoreParamName, coreLogits, initCoreWeights, mapCoreWeights } from '../model/core';
+import { makeSgdStep } from '../model/trainCore';
+import { projectRoot } from '../run/profiles';
+
+/** Options for {@link runBench}. */
+export interface BenchOptions {
+  batchSize?: number;
+  /** Seconds spent timing each measurement (default 8). */
+  seconds?: number;
+  /** Python interpreter for the PyTorch peer (default /usr/bin/python3). */
+  python?: string;
+}
+
+/** The benchmark's result (the last line of `repro bench --json`). */
+export interface BenchResult {
+  backend: string;
+  fastKernels: string[];
+  batchSize: number;
+  threads: number;
+  coreTrainImagesPerSec: number;
+  coreInferImagesPerSec: number;
+  torchVersion?: string;
+  torchThreads?: number;
+  torchTrainImagesPerSec?: number;
+  torchInferImagesPerSec?: number;
+  trainRatioVsTorch?: number;
+  inferRatioVsTorch?: number;
+  torchError?: string;
+}
+
+function timed(fn: () => void, seconds: number): number {
+  for (let i = 0; i < 3; i++) fn();
+  let n = 0;
+  const start = performance.now();
+  while (performance.now() - start < seconds * 1000) {
+    fn();
+    n++;
+  }
+  return n / ((performance.now() - start) / 1000);
+}
+
+/** Measures our throughput and, when PyTorch is importable, the peer's. */
+export async function runBench(options: BenchOptions = {}): Promise<BenchResult> {
+  const { batchSize = 64, seconds = 8, python = '/usr/bin/python3' } = options;
+  const info = await initBackend();
+  const init = initCoreWeights(0);
+  const vars = mapCoreWeights((k) => tf.variable(init[k])) as Record<CoreParamName, tf.Variable>;
+  const velocity = mapCoreWeights((k) => tf.zerosLike(init[k]));
+  tf.dispose(Object.values(init));
+  const x = tf.randomUniform([batchSize, 28, 28, 1]) as tf.Tensor4D;
+  const y = tf.tensor1d(Array.from({ length: batchSize }, (_, i) => i % 10), 'int32');
+  const step = makeSgdStep(vars, velocity, { learningRate: 0.05, momentum: 0.9 });
+  const train = batchSize * timed(() => step(x, y), seconds);
+  const infer = batchSize * timed(() => tf.tidy(() => coreLogits(vars, x).dataSync()), seconds);
+  tf.dispose([x, y, ...CORE_PARAM_NAMES.map((k) => vars[k]), ...Object.values(velocity)]);
+  const result: BenchResult = {
+    backend: info.choice,
+    fastKernels: info.fastKernels,
+    batchSize,
+    threads: 1,
+    coreTrainImagesPerSec: round(train),
+    coreInferImagesPerSec: round(infer),
+  };
+  const script = path.join(projectRoot(), 'src', 'bench', 'torch_core.py');
+  const run = spawnSync(python, [script, String(batchSize), String(result.threads), String(seconds)], { encoding: 'utf8' });
+  if (run.status === 0) {
+    const peer = JSON.parse(run.stdout.trim().split('\n').pop() ?? '{}') as Partial<BenchResult>;
+    Object.assign(result, peer);
+    if (result.torchTrainImagesPerSec && result.torchInferImagesPerSec) {
+      result.torchTrainImagesPerSec = round(result.torchTrainImagesPerSec);
+      result.torchInferImagesPerSec = round(result.torchInferImagesPerSec);
+      result.trainRatioVsTorch = round(train / result.torchTrainImagesPerSec, 3);
+      result.inferRatioVsTorch = round(infer / result.torchInferImagesPerSec, 3);
+    }
+  } else {
+    result.torchError = (run.stderr || run.error?.message || `exit ${run.status}`).trim().split('\n').pop();
+  }
+  return result;
+}
+
+function round(v: number, digits = 1): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+/**
+ * The `repro` command line:
+ *
+ *   repro reproduce [--profile quick] [--jobs N] [--print-jobs]
+ *   repro bench [--json] [--batch 64] [--seconds 8]
+ *   repro notebooks [--profile smoke] [--only 01]
+ *   repro fmri --data DIR [--out FILE]
+ *   repro job --kind K --params JSON [--out FILE]     (one job; what workers run)
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { runBench } from './bench/bench';
+import { runFmriCommand } from './fmri/cli';
+import { NOISE_TYPES } from './noise/degrade';
+import { jobCommands, runJobInProcess, writeJobResult } from './run/jobs';
+import { getProfile, projectRoot } from './run/profiles';
+import { calibrationErrors, reproduce } from './run/reproduce';
+import './run/coreStages';
+
+const USAGE = `usage:
+  repro reproduce [--profile smoke|quick|paper] [--jobs N] [--print-jobs]
+  repro bench [--json] [--batch 64] [--seconds 8]
+  repro notebooks [--profile smoke] [--only PREFIX]
+  repro fmri --data DIR [--out FILE]   |   repro fmri --synthetic DIR [--seed N]
+  repro job --kind KIND --params JSON [--out FILE]`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'reproduce': {
+      const { values } = parseArgs({ args: rest, options: { profile: { type: 'string', default: 'quick' }, jobs: { type: 'string' }, 'print-jobs': { type: 'boolean', default: false } } });
+      const profile = getProfile(values.profile);
+      if (values['print-jobs']) {
+        const jobs = [
+          ...Array.from({ length: profile.cores }, (_, index) => ({ id: `core-${index}`, kind: 'core', params: { profile: profile.name, index } })),
+          ...NOISE_TYPES.map((type) => ({ id: `calibrate-${type}`, kind: 'calibrate', params: { profile: profile.name, type } })),
+        ];
+        process.stdout.write(`# stage 1 (parallel): cores\n${jobCommands(jobs.filter((j) => j.kind === 'core'))}\n# stage 2 (parallel, after stage 1): calibration\n${jobCommands(jobs.filter((j) => j.kind === 'calibrate'))}\n# then: repro reproduce --profile ${profile.name} (loads everything from the cache)\n`);
+        return;
+      }
+      const manifest = await reproduce(profile, { jobs: values.jobs ? Number(values.jobs) : undefined });
+      const cores = JSON.parse(fs.readFileSync(path.join(projectRoot(), manifest.results[0]!), 'utf8')) as { index: number; testAccuracy: number; info: { imagesPerSec: number } }[];
+      for (const c of cores) process.stdout.write(`core ${c.index}: clean test accuracy ${(100 * c.testAccuracy).toFixed(2)}%, trained at ${c.info.imagesPerSec.toFixed(0)} images/s\n`);
+      const cal = JSON.parse(fs.readFileSync(path.join(projectRoot(), manifest.results[1]!), 'utf8')) as Parameters<typeof calibrationErrors>[0];
+      const worst = calibrationErrors(cal).reduce((a, b) => (Math.abs(b.error) > Math.abs(a.error) ? b : a));
+      process.stdout.write(`calibration: largest miss ${(100 * worst.error).toFixed(1)} points (${worst.type} level ${worst.level})\n`);
+      process.stdout.write(`stages: ${manifest.stages.map((s) => `${s.name} ${s.seconds.toFixed(0)}s`).join(', ')}; wall ${manifest.wallSeconds.toFixed(0)}s\n`);
+      process.stdout.write(`wrote ${path.join('data', 'runs', profile.name, 'manifest.json')} and ${manifest.figures.length} figures in figures/${profile.name}/\n`);
+      return;
+    }
+    case 'bench': {
+      const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false }, batch: { type: 'string', default: '64' }, seconds: { type: 'string', default: '8' } } });
+      const result = await runBench({ batchSize: Number(values.batch), seconds: Number(values.seconds) });
+      if (!values.json) {
+        process.stdout.write(`backend ${result.backend}: train ${result.coreTrainImagesPerSec} images/s, inference ${result.coreInferImagesPerSec} images/s (batch ${result.batchSize}, ${result.threads} thread)\n`);
+        if (result.torchTrainImagesPerSec) {
+          process.stdout.write(`PyTorch ${result.torchVersion} CPU (${result.torchThreads} thread): train ${result.torchTrainImagesPerSec} images/s, inference ${result.torchInferImagesPerSec} images/s\n`);
+          process.stdout.write(`ratio ours/torch: train ${result.trainRatioVsTorch}, inference ${result.inferRatioVsTorch}\n`);
+        } else {
+          process.stdout.write(`PyTorch peer not measured: ${result.torchError}\n`);
+        }
+      }
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      return;
+    }
+    case 'notebooks': {
+      const { values } = parseArgs({ args: rest, options: { profile: { type: 'string', default: 'smoke' }, only: { type: 'string' } } });
+      getProfile(values.profile);
+      runNotebooks(values.profile, values.only);
+      return;
+    }
+    case 'fmri':
+      await runFmriCommand(rest);
+      return;
+    case 'job': {
+      const { values } = parseArgs({ args: rest, options: { kind: { type: 'string' }, params: { type: 'string', default: '{}' }, out: { type: 'string' } } });
+      if (!values.kind) throw new Error('repro job: --kind is required');
+      const result = await runJobInProcess({ id: values.kind, kind: values.kind, params: JSON.parse(values.params) as Record<string, unknown> });
+      if (values.out) writeJobResult(values.out, result);
+      else process.stdout.write(`${JSON.stringify(result)}\n`);
+      return;
+    }
+    default:
+      process.stderr.write(`${command ? `unknown command '${command}'\n` : ''}${USAGE}\n`);
+      process.exitCode = 2;
+  }
+}
+
+/** Executes every notebook headless with nbconvert in the given profile; throws if any cell errors. */
+function runNotebooks(profile: string, only?: string): void {
+  const dir = path.join(projectRoot(), 'notebooks');
+  const books = fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb') && (!only || f.startsWith(only))).sort();
+  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'repro-notebooks-'));
+  const failed: string[] = [];
+  // Debian's Jupyter: a python3 earlier on PATH (pyenv) may not have it.
+  const jupyter = process.env.JUPYTER || (fs.existsSync('/usr/bin/jupyter') ? '/usr/bin/jupyter' : 'jupyter');
+  for (const book of books) {
+    const t0 = Date.now();
+    process.stderr.write(`[notebooks] executing ${book} (profile ${profile})\n`);
+    const run = spawnSync(jupyter, ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=3600', '--ExecutePreprocessor.kernel_name=tslab', '--output-dir', outDir, path.join(dir, book)], {
+      cwd: dir,
+      env: { ...process.env, REPRO_PROFILE: profile },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    const secs = ((Date.now() - t0) / 1000).toFixed(0);
+    if (run.status === 0) process.stderr.write(`[notebooks] ok ${book} in ${secs}s\n`);
+    else {
+      failed.push(book);
+      process.stderr.write(`[notebooks] FAILED ${book} after ${secs}s (${run.error?.message ?? `exit ${run.status}`})\n`);
+    }
+  }
+  process.stdout.write(`notebooks: ${books.length - failed.length} passed, ${failed.length} failed\n`);
+  if (failed.length) throw new Error(`notebooks failed: ${failed.join(', ')} (executed copies in ${outDir})`);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`repro: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

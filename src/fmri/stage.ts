@@ -1,0 +1,132 @@
+/**
+ * The fMRI stage of the reproduction (Figure 8): analyse real BData files
+ * when given a directory (or `REPRO_FMRI_DIR`), otherwise generate the
+ * synthetic set with planted truth; save Figure 8A/B and the results JSON.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { type Figure, type SavedFigure, saveFigure } from '../figures/figure';
+import { fig8a, fig8b } from '../figures/fig8';
+import { figuresDir, runDir, type Profile } from '../run/profiles';
+import { writeFileAtomic } from '../run/cache';
+import {
+  analyzeFmriDirectory,
+  analyzeFmriFiles,
+  compareWithPlantedTruth,
+  type FmriAnalysisOptions,
+  type FmriResults,
+  type TruthComparisonRow,
+} from './analysis';
+import { type SyntheticFmriDataset, type SyntheticFmriOptions, writeSyntheticFmri } from './synthetic';
+
+/** Size of the synthetic set per profile: smaller in smoke (tests, CI). */
+export function syntheticFmriOptions(profile: Profile, seed = profile.seed): SyntheticFmriOptions {
+  return profile.name === 'smoke' ? { seed, voxels: 60, blurLevels: 1 } : { seed, voxels: 250, blurLevels: 3 };
+}
+
+/** Options of {@link runFmriStage}. */
+export interface FmriStageOptions {
+  /** Directory of real BData files, one per subject (default `REPRO_FMRI_DIR`; unset = synthetic data). */
+  dataDir?: string;
+  /** Where the synthetic files go (default `data/runs/<profile>/fmri-synthetic`). */
+  syntheticDir?: string;
+  /** Seed of the synthetic data (default the profile's seed). */
+  seed?: number;
+  /** Where Figure 8 goes (default `figures/<profile>`). */
+  figuresDir?: string;
+  /** Results JSON (default `data/runs/<profile>/results/fmri.json`). */
+  resultsFile?: string;
+  /** Analysis options (keys, levels, regions, alpha). */
+  analysis?: FmriAnalysisOptions;
+  /** Progress messages (default: stderr). */
+  log?: (message: string) => void;
+}
+
+/** What {@link runFmriStage} produced. */
+export interface FmriStageResult {
+  /** Which data were analysed. */
+  kind: 'real' | 'synthetic';
+  /** Directory of the BData files analysed. */
+  dataDir: string;
+  results: FmriResults;
+  figures: { a: Figure; b: Figure };
+  saved: SavedFigure[];
+  resultsFile: string;
+  /** Planted truth (synthetic data only). */
+  truth: SyntheticFmriDataset['truth'] | null;
+  /** Per-region comparison with the planted truth (synthetic data only). */
+  truthComparison: TruthComparisonRow[] | null;
+}
+
+interface StoredTruth {
+  options: SyntheticFmriDataset['options'];
+  truth: SyntheticFmriDataset['truth'];
+}
+
+/**
+ * Writes the synthetic set into `dir` unless `dir/truth.json` already records
+ * the same options (then the files are reused). Returns the BData files and
+ * the truth.
+ */
+async function ensureSynthetic(dir: string, options: SyntheticFmriOptions, log: (m: string) => void): Promise<{ files: string[]; stored: StoredTruth }> {
+  const truthFile = path.join(dir, 'truth.json');
+  if (fs.existsSync(truthFile)) {
+    try {
+      const stored = JSON.parse(fs.readFileSync(truthFile, 'utf8')) as StoredTruth;
+      const files = stored.truth.subjects.map((s) => path.join(dir, `${s.name}.h5`));
+      const same = Object.entries(options).every(([k, v]) => stored.options[k as keyof SyntheticFmriOptions] === v);
+      if (same && files.every((f) => fs.existsSync(f))) {
+        log(`[fmri] reusing synthetic data in ${dir}`);
+        return { files, stored };
+      }
+    } catch {
+      // An unreadable truth.json is rebuilt below.
+    }
+  }
+  log(`[fmri] writing synthetic data (seed ${options.seed}) to ${dir}`);
+  const written = await writeSyntheticFmri(dir, options, { dtype: 'float32' });
+  return { files: written.files, stored: { options: written.dataset.options, truth: written.dataset.truth } };
+}
+
+/**
+ * Runs the Figure 8 analysis for `profile`: real data from
+ * `options.dataDir` / `REPRO_FMRI_DIR` when set, else the synthetic set
+ * (written to, or reused from, `data/runs/<profile>/fmri-synthetic`). Saves
+ * `fig8a-fmri-denoising` and `fig8b-fmri-dimensionality` into the figures
+ * directory and the results into `data/runs/<profile>/results/fmri.json`.
+ */
+export async function runFmriStage(profile: Profile, options: FmriStageOptions = {}): Promise<FmriStageResult> {
+  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const dataDir = options.dataDir ?? (process.env.REPRO_FMRI_DIR || undefined);
+  const figDir = options.figuresDir ?? figuresDir(profile);
+  const resultsFile = options.resultsFile ?? path.join(runDir(profile), 'results', 'fmri.json');
+  const analysis = options.analysis ?? {};
+
+  let kind: FmriStageResult['kind'];
+  let dir: string;
+  let results: FmriResults;
+  let truth: FmriStageResult['truth'] = null;
+  if (dataDir) {
+    kind = 'real';
+    dir = dataDir;
+    log(`[fmri] analysing BData files in ${dir}`);
+    results = await analyzeFmriDirectory(dir, analysis);
+  } else {
+    kind = 'synthetic';
+    dir = options.syntheticDir ?? path.join(runDir(profile), 'fmri-synthetic');
+    const synth = syntheticFmriOptions(profile, options.seed);
+    const { files, stored } = await ensureSynthetic(dir, synth, log);
+    truth = stored.truth;
+    results = await analyzeFmriFiles(files, analysis, `synthetic (seed ${synth.seed}), ${dir}`);
+  }
+  const truthComparison = truth ? compareWithPlantedTruth(results.results, truth) : null;
+  const dataLabel = kind === 'synthetic' ? `SYNTHETIC data, seed ${options.seed ?? profile.seed}` : `data: ${path.basename(path.resolve(dir))}`;
+  const figures = {
+    a: await fig8a(results.results, { dataLabel, alpha: results.alpha }),
+    b: await fig8b(results.results, { dataLabel }),
+  };
+  const saved = [saveFigure(figures.a, figDir), saveFigure(figures.b, figDir)];
+  writeFileAtomic(resultsFile, JSON.stringify({ kind, dataDir: dir, ...results, truthComparison }, null, 1));
+  log(`[fmri] ${results.results.length} subject x region x hemisphere results -> ${resultsFile}; figures -> ${figDir}`);
+  return { kind, dataDir: dir, results, figures, saved, resultsFile, truth, truthComparison };
+}

@@ -1,0 +1,49 @@
+/**
+ * Inference over image arrays in batches, without keeping tensors alive.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { IMAGE_SIZE, NUM_PIXELS } from '../data/mnist';
+import { CoreWeights, coreLogits } from './core';
+
+/** Default inference batch size (larger batches amortise per-kernel overhead). */
+export const INFER_BATCH = 500;
+
+/** A batch of images `[n, 28, 28, 1]` from a flat pixel array, images `start` to `start + n`. */
+export function imageBatch(pixels: Float32Array, start: number, n: number): tf.Tensor4D {
+  return tf.tensor4d(pixels.subarray(start * NUM_PIXELS, (start + n) * NUM_PIXELS), [n, IMAGE_SIZE, IMAGE_SIZE, 1]);
+}
+
+/** Applies `logitsOf` to every image in batches; returns the logits `[n, 10]` row-major. */
+export function logitsFor(pixels: Float32Array, n: number, logitsOf: (x: tf.Tensor4D) => tf.Tensor2D, batchSize = INFER_BATCH): Float32Array {
+  const out = new Float32Array(n * 10);
+  for (let s = 0; s < n; s += batchSize) {
+    const m = Math.min(batchSize, n - s);
+    const values = tf.tidy(() => logitsOf(imageBatch(pixels, s, m)).dataSync());
+    out.set(values, s * 10);
+  }
+  return out;
+}
+
+/** Index of the largest logit of each row of `[n, 10]` logits. */
+export function argmaxRows(logits: Float32Array, classes = 10): Int32Array {
+  const n = logits.length / classes;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (logits[i * classes + c]! > logits[i * classes + best]!) best = c;
+    out[i] = best;
+  }
+  return out;
+}
+
+/** Fraction of predictions equal to the labels. */
+export function accuracyOf(predictions: Int32Array, labels: Uint8Array): number {
+  let hits = 0;
+  for (let i = 0; i < predictions.length; i++) if (predictions[i] === labels[i]) hits++;
+  return hits / predictions.length;
+}
+
+/** Accuracy of the feedforward core on `n` images with their labels. */
+export function coreAccuracy(w: CoreWeights, pixels: Float32Array, labels: Uint8Array, n = labels.length): number {
+  return accuracyOf(argmaxRows(logitsFor(pixels, n, (x) => coreLogits(w, x))), labels.subarray(0, n));
+}

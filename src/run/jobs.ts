@@ -1,0 +1,136 @@
+/**
+ * Independent jobs (a core's training, a noise type's calibration, later the
+ * recurrent networks) run in worker processes, up to the number of cores, each
+ * with its own backend. A failing job is reported and does not stop the
+ * others; their results are kept. `jobCommands` prints the same list as shell
+ * commands for a cluster scheduler (one per line: a Slurm array, GNU parallel).
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { writeFileAtomic } from './cache';
+
+/** A job: a kind known to the job registry and its JSON parameters. */
+export interface Job {
+  /** Unique, readable id, e.g. `core-0`, `calibrate-blur`. */
+  id: string;
+  kind: string;
+  params: Record<string, unknown>;
+}
+
+/** The outcome of one job. */
+export interface JobOutcome {
+  id: string;
+  ok: boolean;
+  /** The job's JSON result when ok. */
+  result?: unknown;
+  /** The error message when not ok. */
+  error?: string;
+  seconds: number;
+}
+
+/** Options for {@link runJobs}. */
+export interface RunJobsOptions {
+  /** Most jobs at once (default: number of CPU cores). */
+  concurrency?: number;
+  /** Run in this process instead of workers (tests, notebooks, a single job). */
+  inProcess?: boolean;
+}
+
+type JobHandler = (params: Record<string, unknown>) => Promise<unknown>;
+const handlers = new Map<string, JobHandler>();
+
+/** Registers the handler of a job kind (done by the modules that define jobs). */
+export function registerJobKind(kind: string, handler: JobHandler): void {
+  handlers.set(kind, handler);
+}
+
+/** Runs one job in this process. */
+export async function runJobInProcess(job: Job): Promise<unknown> {
+  const handler = handlers.get(job.kind);
+  if (!handler) throw new Error(`unknown job kind '${job.kind}': known kinds are ${[...handlers.keys()].join(', ')}`);
+  return handler(job.params);
+}
+
+function cliPath(): string {
+  return path.join(__dirname, '..', 'cli.js');
+}
+
+/** The shell command that runs one job (what workers and cluster schedulers execute). */
+export function jobCommand(job: Job, outFile?: string): string {
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  return ['node', quote(cliPath()), 'job', '--kind', quote(job.kind), '--params', quote(JSON.stringify(job.params)), ...(outFile ? ['--out', quote(outFile)] : [])].join(' ');
+}
+
+/** The job list as one command per line. */
+export function jobCommands(jobs: Job[]): string {
+  return jobs.map((j) => jobCommand(j)).join('\n');
+}
+
+function runWorker(job: Job, outFile: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath(), 'job', '--kind', job.kind, '--params', JSON.stringify(job.params), '--out', outFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: process.env,
+    });
+    let tail = '';
+    const forward = (chunk: Buffer) => {
+      const text = chunk.toString();
+      tail = (tail + text).slice(-4000);
+      for (const line of text.split('\n')) if (line.trim()) process.stderr.write(`[${job.id}] ${line}\n`);
+    };
+    child.stdout.on('data', forward);
+    child.stderr.on('data', forward);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve();
+      else reject(new Error(`worker exited with code ${code}: ${tail.trim().split('\n').slice(-3).join(' | ')}`));
+    });
+  });
+}
+
+/** Runs jobs, in parallel worker processes unless `inProcess`; never throws for a job's failure. */
+export async function runJobs(jobs: Job[], options: RunJobsOptions = {}): Promise<JobOutcome[]> {
+  const concurrency = Math.max(1, options.concurrency ?? os.cpus().length);
+  const inProcess = options.inProcess ?? (jobs.length <= 1 || concurrency === 1);
+  const outcomes: JobOutcome[] = new Array(jobs.length);
+  const tmpDir = inProcess ? '' : fs.mkdtempSync(path.join(os.tmpdir(), 'repro-jobs-'));
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const i = next++;
+      const job = jobs[i]!;
+      const start = Date.now();
+      try {
+        let result: unknown;
+        if (inProcess) {
+          result = await runJobInProcess(job);
+        } else {
+          const out = path.join(tmpDir, `${i}.json`);
+          await runWorker(job, out);
+          result = JSON.parse(fs.readFileSync(out, 'utf8')) as unknown;
+        }
+        outcomes[i] = { id: job.id, ok: true, result, seconds: (Date.now() - start) / 1000 };
+      } catch (err) {
+        const error = err instanceof Error ? err.message : String(err);
+        process.stderr.write(`[repro] job ${job.id} failed: ${error}\n`);
+        outcomes[i] = { id: job.id, ok: false, error, seconds: (Date.now() - start) / 1000 };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: inProcess ? 1 : Math.min(concurrency, jobs.length) }, worker));
+  if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
+  return outcomes;
+}
+
+/** Writes a job's result for the parent process (used by the `job` command). */
+export function writeJobResult(outFile: string, result: unknown): void {
+  writeFileAtomic(outFile, JSON.stringify(result ?? null));
+}
+
+/** Throws one error listing every failed job (after all have run). */
+export function assertAllOk(stage: string, outcomes: JobOutcome[]): void {
+  const failed = outcomes.filter((o) => !o.ok);
+  if (failed.length) throw new Error(`${stage}: ${failed.length} of ${outcomes.length} jobs failed: ${failed.map((f) => `${f.id}: ${f.error}`).join('; ')}`);
+}
