@@ -188,6 +188,42 @@ function batchMatMulFast(stock: KernelFunc): Kernel {
   };
 }
 
+/**
+ * MaxPoolGrad of the project's 2x2, stride-2 pools over even-sized maps: the
+ * windows tile the input, so every input element is written exactly once
+ * (dy at the window's first maximum, 0 elsewhere) with no fill and no search loop.
+ * `rows` = batch · output rows.
+ */
+function maxPoolGrad2x2(xs: Float32Array, dys: Float32Array, dx: Float32Array, rows: number, outWidth: number, c: number): void {
+  const rowStride = 2 * outWidth * c; // one input row
+  for (let r = 0; r < rows; r++) {
+    for (let q = 0; q < outWidth; q++) {
+      const a0 = (2 * r * 2 * outWidth + 2 * q) * c;
+      const b0 = a0 + c;
+      const c0 = a0 + rowStride;
+      const d0 = c0 + c;
+      const y0 = (r * outWidth + q) * c;
+      for (let k = 0; k < c; k++) {
+        const va = xs[a0 + k]!;
+        const vb = xs[b0 + k]!;
+        const vc = xs[c0 + k]!;
+        const vd = xs[d0 + k]!;
+        // First maximum in row-major window order, as the cpu backend.
+        let m = va;
+        let at = 0;
+        if (vb > m) { m = vb; at = 1; }
+        if (vc > m) { m = vc; at = 2; }
+        if (vd > m) at = 3;
+        const g = dys[y0 + k]!;
+        dx[a0 + k] = at === 0 ? g : 0;
+        dx[b0 + k] = at === 1 ? g : 0;
+        dx[c0 + k] = at === 2 ? g : 0;
+        dx[d0 + k] = at === 3 ? g : 0;
+      }
+    }
+  }
+}
+
 const maxPoolGrad: Kernel = (inputs, backend, attrs) => {
   const dy = inputs.dy as TensorInfo;
   const x = inputs.input as TensorInfo;
@@ -199,6 +235,12 @@ const maxPoolGrad: Kernel = (inputs, backend, attrs) => {
   const xs = heap(backend, x);
   const dys = heap(backend, dy);
   const dx = heap(backend, out);
+  const tiled = filterHeight === 2 && filterWidth === 2 && strideHeight === 2 && strideWidth === 2 &&
+    info.padInfo.top === 0 && info.padInfo.left === 0 && inHeight === 2 * outHeight && inWidth === 2 * outWidth;
+  if (tiled) {
+    maxPoolGrad2x2(xs, dys, dx, batchSize * outHeight, outWidth, c);
+    return out;
+  }
   dx.fill(0);
   // Channels innermost: contiguous reads, one running maximum per channel.
   const best = new Float32Array(c);

@@ -75,7 +75,7 @@ export function layer1Drive(w: CoreWeights, x: tf.Tensor4D): tf.Tensor4D {
 
 /** Layer 2's activity from layer 1's: `r2 = ReLU(conv2(pool(r1)) + b2)`. */
 export function layer2FromR1(w: CoreWeights, r1: tf.Tensor4D): tf.Tensor4D {
-  return tf.tidy(() => tf.relu(tf.add(tf.conv2d(tf.maxPool(r1, 2, 2, 'same'), w.w2 as tf.Tensor4D, 1, 'same'), w.b2)) as tf.Tensor4D);
+  return tf.tidy(() => tf.fused.conv2d({ x: tf.maxPool(r1, 2, 2, 'same'), filter: w.w2 as tf.Tensor4D, strides: 1, pad: 'same', bias: w.b2, activation: 'relu' }));
 }
 
 /** Layers 3 and 4 from layer 2's activity. */
@@ -102,9 +102,13 @@ export function coreForward(w: CoreWeights, x: tf.Tensor4D): CoreTaps {
   return tf.tidy(() => forwardFromR1(w, tf.relu(layer1Drive(w, x))));
 }
 
-/** Logits only (inference fast path). */
+/** Logits only (the training and inference fast path: bias and ReLU fused into the convolutions). */
 export function coreLogits(w: CoreWeights, x: tf.Tensor4D): tf.Tensor2D {
-  return tf.tidy(() => headFromR2(w, layer2FromR1(w, tf.relu(layer1Drive(w, x)))).logits);
+  assertImageBatch('coreLogits', x);
+  return tf.tidy(() => {
+    const r1 = tf.fused.conv2d({ x, filter: w.w1 as tf.Tensor4D, strides: 1, pad: 'same', bias: w.b1, activation: 'relu' });
+    return headFromR2(w, layer2FromR1(w, r1)).logits;
+  });
 }
 
 /** Mean softmax cross-entropy of logits `[batch, classes]` against integer labels `[batch]`. */
