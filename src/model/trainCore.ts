@@ -4,14 +4,13 @@
  * `checkpointEvery` steps and resumes from the last checkpoint after a kill;
  * the finished weights are cached under a hash of the configuration.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ImageSet, NUM_PIXELS } from '../data/mnist';
 import { Rng } from '../random';
-import { hashConfig, loadArraysIfValid, NamedArray, saveArrays } from '../run/cache';
+import { hashConfig } from '../run/cache';
 import { CoreTrainingConfig } from '../run/profiles';
-import { createProgress } from '../run/progress';
+import { applySgdMomentum, LoopInfo, loadTrained, trainLoop } from './trainLoop';
 import { CORE_PARAM_NAMES, CORE_PARAM_SHAPES, CoreParamName, CoreWeights, mapCoreWeights, coreLogits, crossEntropy, initCoreWeights } from './core';
 
 /** Everything that determines a trained core; its hash keys the cache. */
@@ -22,19 +21,8 @@ export interface CoreKey {
 }
 
 /** What the cache records about a trained core. */
-export interface CoreTrainingInfo {
+export interface CoreTrainingInfo extends LoopInfo {
   key: CoreKey;
-  hash: string;
-  /** Seconds spent training (summed over resumed sessions). */
-  trainSeconds: number;
-  /** Training throughput, images per second. */
-  imagesPerSec: number;
-  /** Mean loss over the last 100 steps. */
-  finalLoss: number;
-  /** Backend used. */
-  backend: string;
-  /** Number of times training resumed from a checkpoint. */
-  resumes: number;
 }
 
 /** A trained core and its record. */
@@ -62,36 +50,25 @@ export function coreFile(dir: string, key: CoreKey): string {
   return path.join(dir, `core-s${key.seed}-${hashConfig(key)}.rvt`);
 }
 
-function toArrays(w: Record<string, tf.Tensor>, prefix = ''): Record<string, NamedArray> {
-  const out: Record<string, NamedArray> = {};
-  for (const [name, t] of Object.entries(w)) out[prefix + name] = { shape: t.shape, data: t.dataSync() as Float32Array };
-  return out;
-}
-
-function weightsFromArrays(arrays: Record<string, NamedArray>, file: string, prefix = ''): CoreWeights {
-  const w = {} as CoreWeights;
+/** Checks loaded parameters against the core's shapes. */
+function asCoreWeights(params: Record<string, tf.Tensor>, file: string): CoreWeights {
   for (const name of CORE_PARAM_NAMES) {
-    const a = arrays[prefix + name];
     const shape = [...CORE_PARAM_SHAPES[name]];
-    if (!a || a.shape.join('x') !== shape.join('x')) {
-      throw new Error(`${file}: ${prefix + name} should have shape [${shape}], found ${a ? `[${a.shape}]` : 'nothing'}`);
+    const t = params[name];
+    if (!t || t.shape.join('x') !== shape.join('x')) {
+      tf.dispose(Object.values(params));
+      throw new Error(`${file}: ${name} should have shape [${shape}], found ${t ? `[${t.shape}]` : 'nothing'}`);
     }
-    w[name] = tf.tensor(a.data, shape);
   }
-  return w;
+  return mapCoreWeights((k) => params[k]!);
 }
 
 /** Loads a finished core from the cache, or null when absent or invalid. */
 export function loadCore(dir: string, key: CoreKey): TrainedCore | null {
   const file = coreFile(dir, key);
-  const loaded = loadArraysIfValid(file);
+  const loaded = loadTrained(file);
   if (!loaded) return null;
-  return { weights: weightsFromArrays(loaded.arrays, file), info: loaded.meta as CoreTrainingInfo };
-}
-
-/** Saves weights as a finished core (used by training and by tests). */
-export function saveCore(dir: string, key: CoreKey, weights: CoreWeights, info: CoreTrainingInfo): void {
-  saveArrays(coreFile(dir, key), toArrays(weights), info);
+  return { weights: asCoreWeights(loaded.params, file), info: loaded.meta as CoreTrainingInfo };
 }
 
 /** Image indices of minibatch `step`: a fresh seeded permutation each epoch. */
@@ -136,85 +113,28 @@ export async function trainCore(options: TrainCoreOptions): Promise<TrainedCore>
   const key: CoreKey = { arch: 'table1', seed, training: cfg };
   const cached = loadCore(dir, key);
   if (cached) return cached;
-  const file = coreFile(dir, key);
-  const ckptFile = `${file}.ckpt`;
   const n = Math.min(cfg.trainImages, train.n);
   if (n < cfg.batchSize) throw new Error(`trainCore: ${n} training images is fewer than one batch of ${cfg.batchSize}`);
-
-  let startStep = 0;
-  let trainSeconds = 0;
-  let resumes = 0;
-  let init: CoreWeights;
-  let velocity: CoreWeights;
-  const ckpt = loadArraysIfValid(ckptFile);
-  if (ckpt) {
-    const meta = ckpt.meta as { step: number; trainSeconds: number; resumes: number; hash: string };
-    if (meta.hash !== hashConfig(key)) throw new Error(`${ckptFile}: checkpoint belongs to another configuration`);
-    init = weightsFromArrays(ckpt.arrays, ckptFile);
-    velocity = weightsFromArrays(ckpt.arrays, ckptFile, 'v_');
-    startStep = meta.step;
-    trainSeconds = meta.trainSeconds;
-    resumes = meta.resumes + 1;
-    process.stderr.write(`[repro] resuming ${path.basename(file)} at step ${startStep}/${cfg.steps}\n`);
-  } else {
-    init = initCoreWeights(seed, cfg.initSd);
-    velocity = tf.tidy(() => mapCoreWeights((k) => tf.zerosLike(init[k])));
-  }
-  const vars = mapCoreWeights((k) => tf.variable(init[k])) as Record<CoreParamName, tf.Variable>;
-  for (const t of Object.values(init)) t.dispose();
-  const weights: CoreWeights = vars;
-
-  const sgdStep = makeSgdStep(vars, velocity, cfg);
-  const label = options.label ?? `core s${seed}`;
-  const progress = createProgress(label, cfg.steps);
-  const losses: number[] = [];
-  const sessionStart = Date.now();
-  let sessionSteps = 0;
-  const checkpoint = (step: number) => {
-    const secs = trainSeconds + (Date.now() - sessionStart) / 1000;
-    saveArrays(ckptFile, { ...toArrays(weights), ...toArrays(velocity, 'v_') }, { step, trainSeconds: secs, resumes, hash: hashConfig(key) });
-  };
-
-  for (let step = startStep; step < cfg.steps; step++) {
-    if (options.stopAfterSteps !== undefined && sessionSteps >= options.stopAfterSteps) {
-      checkpoint(step);
-      tf.dispose([...Object.values(vars), ...Object.values(velocity)]);
-      throw new TrainingInterrupted(step);
-    }
-    const { x, y } = gatherBatch(train, batchIndices(seed, step, cfg.batchSize, n));
-    const loss = sgdStep(x, y);
-    tf.dispose([x, y]);
-    if (!Number.isFinite(loss)) throw new Error(`trainCore(${label}): loss became ${loss} at step ${step}; lower the learning rate`);
-    losses.push(loss);
-    if (losses.length > 100) losses.shift();
-    sessionSteps++;
-    const done = step + 1;
-    if (done % cfg.checkpointEvery === 0 && done < cfg.steps) checkpoint(done);
-    const rate = (sessionSteps * cfg.batchSize) / ((Date.now() - sessionStart) / 1000);
-    progress.update(done, `loss ${mean(losses).toFixed(4)} ${rate.toFixed(0)} img/s`);
-  }
-  trainSeconds += (Date.now() - sessionStart) / 1000;
-  const info: CoreTrainingInfo = {
+  const file = coreFile(dir, key);
+  const { params, info } = await trainLoop({
     key,
-    hash: hashConfig(key),
-    trainSeconds,
-    imagesPerSec: (sessionSteps * cfg.batchSize) / Math.max(1e-9, (Date.now() - sessionStart) / 1000),
-    finalLoss: mean(losses),
-    backend: tf.getBackend(),
-    resumes,
-  };
-  progress.finish(`loss ${info.finalLoss.toFixed(4)}`);
-  const final = tf.tidy(() => mapCoreWeights((k) => tf.clone(vars[k])));
-  tf.dispose([...Object.values(vars), ...Object.values(velocity)]);
-  saveCore(dir, key, final, info);
-  fs.rmSync(ckptFile, { force: true });
-  return { weights: final, info };
+    file,
+    init: () => initCoreWeights(seed, cfg.initSd),
+    loss: (vars, step) => {
+      const { x, y } = gatherBatch(train, batchIndices(seed, step, cfg.batchSize, n));
+      return { loss: crossEntropy(coreLogits(vars as unknown as CoreWeights, x), y), images: cfg.batchSize };
+    },
+    config: cfg,
+    label: options.label ?? `core s${seed}`,
+    meta: { key },
+    stopAfterSteps: options.stopAfterSteps,
+  });
+  return { weights: asCoreWeights(params, file), info: { ...info, key } };
 }
 
 /**
- * One SGD-with-momentum step on the core's cross-entropy, `v ← m·v + g`,
- * `w ← w − lr·v`, updating `vars` and `velocity` in place; returns the loss.
- * The benchmark times exactly this function.
+ * One training step of the core on a given batch, the update {@link trainLoop}
+ * applies; returns the loss. The benchmark times this function.
  */
 export function makeSgdStep(
   vars: Record<CoreParamName, tf.Variable>,
@@ -225,24 +145,9 @@ export function makeSgdStep(
   return (x, y) =>
     tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => crossEntropy(coreLogits(vars, x), y), varList);
-      for (const k of CORE_PARAM_NAMES) {
-        const v = tf.add(tf.mul(velocity[k], cfg.momentum), grads[vars[k].name]!);
-        velocity[k].dispose();
-        velocity[k] = tf.keep(v);
-        vars[k].assign(tf.sub(vars[k], tf.mul(v, cfg.learningRate)));
-      }
+      applySgdMomentum(vars, velocity, grads, cfg);
       return value.dataSync()[0]!;
     });
 }
 
-/** Thrown when training stops early on request (`stopAfterSteps`); the checkpoint is on disk. */
-export class TrainingInterrupted extends Error {
-  constructor(readonly step: number) {
-    super(`training stopped at step ${step}; rerun to resume`);
-    this.name = 'TrainingInterrupted';
-  }
-}
-
-function mean(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-}
+export { TrainingInterrupted } from './trainLoop';

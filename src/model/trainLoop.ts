@@ -1,0 +1,216 @@
+/**
+ * The one training loop of the project: SGD with momentum on a set of named
+ * parameters, with checkpoints every `checkpointEvery` steps, resume after a
+ * kill, a finished file keyed by a configuration hash, and progress. The core
+ * (`trainCore`) and every trained recurrence use it; only the loss differs.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { hashConfig, loadArraysIfValid, NamedArray, saveArrays } from '../run/cache';
+import { createProgress } from '../run/progress';
+
+/** Optimiser and schedule of a training run. */
+export interface LoopConfig {
+  steps: number;
+  learningRate: number;
+  momentum: number;
+  checkpointEvery: number;
+}
+
+/** What a finished file records about its training. */
+export interface LoopInfo {
+  hash: string;
+  /** Seconds spent training (summed over resumed sessions). */
+  trainSeconds: number;
+  /** Training throughput of the last session, images per second. */
+  imagesPerSec: number;
+  /** Mean loss over the last 100 steps. */
+  finalLoss: number;
+  /** Mean loss over the first 100 steps (to show it fell). */
+  initialLoss: number;
+  backend: string;
+  /** Number of times training resumed from a checkpoint. */
+  resumes: number;
+}
+
+/** Options for {@link trainLoop}. */
+export interface TrainLoopOptions {
+  /** Everything that determines the result; hashed into the file name check. */
+  key: unknown;
+  /** The finished file; the checkpoint is `<file>.ckpt`. */
+  file: string;
+  /** Initial values of the trained parameters (called only when no checkpoint exists). */
+  init: () => Record<string, tf.Tensor>;
+  /** The loss of minibatch `step` given the current parameters; images in the batch for throughput. */
+  loss: (params: Record<string, tf.Variable>, step: number) => { loss: tf.Scalar; images: number };
+  config: LoopConfig;
+  label: string;
+  /** Extra fields saved with the info in the finished file. */
+  meta?: Record<string, unknown>;
+  /** Stop after this many steps of this session (tests use it to simulate a kill). */
+  stopAfterSteps?: number;
+}
+
+/** Trained parameters and their record. */
+export interface LoopResult {
+  params: Record<string, tf.Tensor>;
+  info: LoopInfo;
+}
+
+/** Thrown when training stops early on request (`stopAfterSteps`); the checkpoint is on disk. */
+export class TrainingInterrupted extends Error {
+  constructor(readonly step: number) {
+    super(`training stopped at step ${step}; rerun to resume`);
+    this.name = 'TrainingInterrupted';
+  }
+}
+
+function toArrays(w: Record<string, tf.Tensor>, prefix = ''): Record<string, NamedArray> {
+  const out: Record<string, NamedArray> = {};
+  for (const [name, t] of Object.entries(w)) out[prefix + name] = { shape: t.shape, data: t.dataSync() as Float32Array };
+  return out;
+}
+
+function fromArrays(arrays: Record<string, NamedArray>, names: string[], prefix = ''): Record<string, tf.Tensor> {
+  return Object.fromEntries(names.map((n) => {
+    const a = arrays[prefix + n];
+    if (!a) throw new Error(`missing array ${prefix + n}`);
+    return [n, tf.tensor(a.data, a.shape)];
+  }));
+}
+
+/** Loads a finished file's parameters (all arrays) and meta, or null when absent or corrupt. */
+export function loadTrained(file: string): { params: Record<string, tf.Tensor>; meta: unknown } | null {
+  const loaded = loadArraysIfValid(file);
+  if (!loaded) return null;
+  return { params: fromArrays(loaded.arrays, Object.keys(loaded.arrays)), meta: loaded.meta };
+}
+
+/** Saves parameters and meta as a finished file. */
+export function saveTrained(file: string, params: Record<string, tf.Tensor>, meta: unknown): void {
+  saveArrays(file, toArrays(params), meta);
+}
+
+/**
+ * One SGD-with-momentum update in place: `v ← m·v + g`, `w ← w − lr·v` for
+ * every parameter of `vars` (grads keyed by variable name, as `tf.variableGrads` returns them).
+ */
+export function applySgdMomentum(
+  vars: Record<string, tf.Variable>,
+  velocity: Record<string, tf.Tensor>,
+  grads: tf.NamedTensorMap,
+  cfg: Pick<LoopConfig, 'learningRate' | 'momentum'>,
+): void {
+  for (const [k, w] of Object.entries(vars)) {
+    const g = grads[w.name];
+    const v0 = velocity[k];
+    if (!g || !v0) throw new Error(`applySgdMomentum: no gradient or velocity for ${k}`);
+    const v = tf.add(tf.mul(v0, cfg.momentum), g);
+    v0.dispose();
+    velocity[k] = tf.keep(v);
+    w.assign(tf.sub(w, tf.mul(v, cfg.learningRate)));
+  }
+}
+
+/**
+ * Runs (or resumes) SGD with momentum, `v ← m·v + g`, `w ← w − lr·v`, and saves
+ * the result. Does not consult the finished file: callers load it first.
+ */
+export async function trainLoop(options: TrainLoopOptions): Promise<LoopResult> {
+  const { config: cfg, file, label } = options;
+  const hash = hashConfig(options.key);
+  const ckptFile = `${file}.ckpt`;
+  let startStep = 0;
+  let trainSeconds = 0;
+  let resumes = 0;
+  let initialLoss = Number.NaN;
+  let init: Record<string, tf.Tensor>;
+  let velocity: Record<string, tf.Tensor>;
+  const ckpt = loadArraysIfValid(ckptFile);
+  if (ckpt) {
+    const meta = ckpt.meta as { step: number; trainSeconds: number; resumes: number; hash: string; initialLoss: number; names: string[] };
+    if (meta.hash !== hash) throw new Error(`${ckptFile}: checkpoint belongs to another configuration`);
+    init = fromArrays(ckpt.arrays, meta.names);
+    velocity = fromArrays(ckpt.arrays, meta.names, 'v_');
+    startStep = meta.step;
+    trainSeconds = meta.trainSeconds;
+    resumes = meta.resumes + 1;
+    initialLoss = meta.initialLoss;
+    process.stderr.write(`[repro] resuming ${path.basename(file)} at step ${startStep}/${cfg.steps}\n`);
+  } else {
+    init = options.init();
+    velocity = tf.tidy(() => Object.fromEntries(Object.entries(init).map(([k, t]) => [k, tf.zerosLike(t)])));
+  }
+  const names = Object.keys(init);
+  const vars = Object.fromEntries(names.map((k) => [k, tf.variable(init[k]!)])) as Record<string, tf.Variable>;
+  tf.dispose(Object.values(init));
+  const varList = names.map((k) => vars[k]!);
+
+  const progress = createProgress(label, cfg.steps);
+  const losses: number[] = [];
+  const firstLosses: number[] = [];
+  const sessionStart = Date.now();
+  let sessionImages = 0;
+  let sessionSteps = 0;
+  const checkpoint = (step: number) => {
+    const secs = trainSeconds + (Date.now() - sessionStart) / 1000;
+    saveArrays(ckptFile, { ...toArrays(vars), ...toArrays(velocity, 'v_') }, { step, trainSeconds: secs, resumes, hash, initialLoss, names });
+  };
+  const disposeState = () => tf.dispose([...varList, ...Object.values(velocity)]);
+
+  for (let step = startStep; step < cfg.steps; step++) {
+    if (options.stopAfterSteps !== undefined && sessionSteps >= options.stopAfterSteps) {
+      checkpoint(step);
+      disposeState();
+      throw new TrainingInterrupted(step);
+    }
+    let images = 0;
+    const loss = tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const out = options.loss(vars, step);
+        images = out.images;
+        return out.loss;
+      }, varList);
+      applySgdMomentum(vars, velocity, grads, cfg);
+      return value.dataSync()[0]!;
+    });
+    if (!Number.isFinite(loss)) {
+      disposeState();
+      throw new Error(`${label}: loss became ${loss} at step ${step}; lower the learning rate`);
+    }
+    losses.push(loss);
+    if (losses.length > 100) losses.shift();
+    if (startStep === 0 && firstLosses.length < 100) firstLosses.push(loss);
+    sessionSteps++;
+    sessionImages += images;
+    const done = step + 1;
+    if (done % cfg.checkpointEvery === 0 && done < cfg.steps) {
+      if (startStep === 0 && Number.isNaN(initialLoss) && firstLosses.length) initialLoss = mean(firstLosses);
+      checkpoint(done);
+    }
+    progress.update(done, `loss ${mean(losses).toFixed(4)} ${(sessionImages / ((Date.now() - sessionStart) / 1000)).toFixed(0)} img/s`);
+  }
+  if (Number.isNaN(initialLoss) && firstLosses.length) initialLoss = mean(firstLosses);
+  const seconds = (Date.now() - sessionStart) / 1000;
+  const info: LoopInfo = {
+    hash,
+    trainSeconds: trainSeconds + seconds,
+    imagesPerSec: sessionImages / Math.max(1e-9, seconds),
+    finalLoss: mean(losses),
+    initialLoss,
+    backend: tf.getBackend(),
+    resumes,
+  };
+  progress.finish(`loss ${mean(firstLosses.length ? firstLosses : losses).toFixed(4)} → ${info.finalLoss.toFixed(4)}`);
+  const params = tf.tidy(() => Object.fromEntries(names.map((k) => [k, tf.clone(vars[k]!)])));
+  disposeState();
+  // The finished file first, then the checkpoint goes: a kill in between loses nothing.
+  saveTrained(file, params, { ...options.meta, ...info });
+  fs.rmSync(ckptFile, { force: true });
+  return { params, info };
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+}
