@@ -16,7 +16,8 @@ import { parseArgs } from 'node:util';
 import { runBench } from './bench/bench';
 import { runFmriCommand } from './fmri/cli';
 import { NOISE_TYPES } from './noise/degrade';
-import { jobCommands, runJobInProcess, writeJobResult } from './run/jobs';
+import { Job, jobCommands, runJobInProcess, writeJobResult } from './run/jobs';
+import { recurrenceJobs } from './recurrence/stage';
 import { getProfile, projectRoot } from './run/profiles';
 import { calibrationErrors, reproduce } from './run/reproduce';
 import './run/coreStages';
@@ -35,11 +36,12 @@ async function main(argv: string[]): Promise<void> {
       const { values } = parseArgs({ args: rest, options: { profile: { type: 'string', default: 'quick' }, jobs: { type: 'string' }, 'print-jobs': { type: 'boolean', default: false } } });
       const profile = getProfile(values.profile);
       if (values['print-jobs']) {
-        const jobs = [
-          ...Array.from({ length: profile.cores }, (_, index) => ({ id: `core-${index}`, kind: 'core', params: { profile: profile.name, index } })),
-          ...NOISE_TYPES.map((type) => ({ id: `calibrate-${type}`, kind: 'calibrate', params: { profile: profile.name, type } })),
-        ];
-        process.stdout.write(`# stage 1 (parallel): cores\n${jobCommands(jobs.filter((j) => j.kind === 'core'))}\n# stage 2 (parallel, after stage 1): calibration\n${jobCommands(jobs.filter((j) => j.kind === 'calibrate'))}\n# then: repro reproduce --profile ${profile.name} (loads everything from the cache)\n`);
+        const cores = Array.from({ length: profile.cores }, (_, index) => ({ id: `core-${index}`, kind: 'core', params: { profile: profile.name, index } }));
+        const calibration = NOISE_TYPES.map((type) => ({ id: `calibrate-${type}`, kind: 'calibrate', params: { profile: profile.name, type } }));
+        const { training, evaluation } = recurrenceJobs(profile);
+        const phases: [string, Job[]][] = [['cores', cores], ['noise calibration (needs core 0)', calibration], ['recurrence training and tuning', training], ['recurrence evaluation', evaluation]];
+        phases.forEach(([name, jobs], i) => process.stdout.write(`# phase ${i + 1} (jobs in parallel, after phase ${i}): ${name}\n${jobCommands(jobs)}\n`));
+        process.stdout.write(`# then: repro reproduce --profile ${profile.name} (loads every result from the cache and draws the figures)\n`);
         return;
       }
       const manifest = await reproduce(profile, { jobs: values.jobs ? Number(values.jobs) : undefined });

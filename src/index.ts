@@ -22,3 +22,7 @@ export * from './run/reproduce';
 export * from './bench/bench';
 export * from './recurrence/networks';
 export * from './recurrence/train';
+export * from './recurrence/accuracy';
+export * from './recurrence/stage';
+export * from './figures/fig2';
+export * from './figures/figDynamics';

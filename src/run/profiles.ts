@@ -7,6 +7,7 @@
  * - `paper`: the paper's scale (5 cores, 40000 batches of 256); meant for a GPU.
  */
 import * as path from 'node:path';
+import type { DecoderTrainingConfig, RecurrenceTrainingConfig } from '../recurrence/train';
 
 export const PROFILE_NAMES = ['smoke', 'quick', 'paper'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
@@ -39,6 +40,18 @@ export interface CalibrationConfig {
   maxSteps: number;
 }
 
+/** Settings of the recurrence stage (section 2.1, Methods 4.1). */
+export interface RecurrenceConfig {
+  /** FB-TT and LR-TT: cross-entropy at the last step on the level-3 noise mixture. */
+  train: RecurrenceTrainingConfig;
+  /** FB-PC decoder: reconstruction of r1 from r2 on clean images. */
+  decoder: DecoderTrainingConfig;
+  /** Test images per condition for the accuracy evaluation. */
+  evalImages: number;
+  /** Validation images per condition for tuning LR-SS widths and the Grads step. */
+  tuneImages: number;
+}
+
 /** A run profile. */
 export interface Profile {
   name: ProfileName;
@@ -46,8 +59,9 @@ export interface Profile {
   cores: number;
   core: CoreTrainingConfig;
   calibration: CalibrationConfig;
-  /** Test images used for accuracy. */
+  /** Test images used for the cores' clean accuracy. */
   testImages: number;
+  recurrence: RecurrenceConfig;
   /** Base seed; core k uses seed + k. */
   seed: number;
 }
@@ -59,6 +73,12 @@ const PROFILES: Record<ProfileName, Profile> = {
     core: { batchSize: 64, steps: 150, learningRate: 0.05, momentum: 0.9, initSd: 0.02, trainImages: 55000, checkpointEvery: 50 },
     calibration: { images: 500, tolerance: 0.03, maxSteps: 6 },
     testImages: 1000,
+    recurrence: {
+      train: { batchSize: 32, steps: 20, learningRate: 0.05, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 10, noiseLevel: 3 },
+      decoder: { batchSize: 32, steps: 30, learningRate: 5, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 10 },
+      evalImages: 50,
+      tuneImages: 30,
+    },
     seed: 1,
   },
   quick: {
@@ -67,6 +87,12 @@ const PROFILES: Record<ProfileName, Profile> = {
     core: { batchSize: 64, steps: 2000, learningRate: 0.05, momentum: 0.9, initSd: 0.02, trainImages: 55000, checkpointEvery: 250 },
     calibration: { images: 5000, tolerance: 0.01, maxSteps: 10 },
     testImages: 10000,
+    recurrence: {
+      train: { batchSize: 64, steps: 150, learningRate: 0.05, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 50, noiseLevel: 3 },
+      decoder: { batchSize: 64, steps: 300, learningRate: 5, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 100 },
+      evalImages: 300,
+      tuneImages: 200,
+    },
     seed: 1,
   },
   paper: {
@@ -75,6 +101,12 @@ const PROFILES: Record<ProfileName, Profile> = {
     core: { batchSize: 256, steps: 40000, learningRate: 0.05, momentum: 0.9, initSd: 0.02, trainImages: 55000, checkpointEvery: 1000 },
     calibration: { images: 5000, tolerance: 0.005, maxSteps: 14 },
     testImages: 10000,
+    recurrence: {
+      train: { batchSize: 256, steps: 40000, learningRate: 0.05, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 1000, noiseLevel: 3 },
+      decoder: { batchSize: 256, steps: 40000, learningRate: 5, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 1000 },
+      evalImages: 10000,
+      tuneImages: 1000,
+    },
     seed: 1,
   },
 };

@@ -12,6 +12,9 @@ import { loadMnist } from '../data/mnist';
 import { fig1b, figCalibration } from '../figures/fig1';
 import { saveFigure } from '../figures/figure';
 import { runFmriStage } from '../fmri/stage';
+import { fig2a } from '../figures/fig2';
+import { levelGainTable } from '../recurrence/accuracy';
+import { ensureRecurrence } from '../recurrence/stage';
 import { NOISE_TYPES, NoiseType } from '../noise/degrade';
 import { writeFileAtomic } from './cache';
 import { Calibration, CoreSummary, ensureCalibration, ensureCores } from './coreStages';
@@ -99,6 +102,13 @@ export async function reproduce(profile: Profile, options: ReproduceOptions = {}
   const fmri = await stage('fmri', () => runFmriStage(profile));
   results.push(path.relative(projectRoot(), fmri.resultsFile));
   figures.push(...fmri.saved.map((f) => path.relative(projectRoot(), f.png)));
+
+  const recurrence = await stage('recurrence', () => ensureRecurrence(profile, jobOptions));
+  saveResult('recurrence', { training: recurrence.training, tuning: recurrence.tuning, level5Gain: levelGainTable(recurrence.records, 5) });
+  saveResult('recurrence-accuracy', { records: recurrence.records });
+  await stage('figures-fig2', async () => {
+    figures.push(path.relative(projectRoot(), saveFigure(await fig2a(recurrence.records), figuresDir(profile)).png));
+  });
 
   const finished = new Date();
   const manifest: Manifest = {
