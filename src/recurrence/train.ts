@@ -16,34 +16,18 @@ import { LoopInfo, loadTrained, trainLoop } from '../model/trainLoop';
 import { degradeImages, NOISE_TYPES } from '../noise/degrade';
 import { hashConfig } from '../run/cache';
 import type { Calibration } from '../run/coreStages';
+import type { TrainingConfig } from '../run/profiles';
 import { noiseParam } from '../run/coreStages';
 import { finalLogits, initRecurrentParams, makeNetwork, predictR1, RecurrenceType } from './networks';
 
-/** Training settings of the recurrent weights. */
-export interface RecurrenceTrainingConfig {
-  batchSize: number;
-  steps: number;
-  learningRate: number;
-  momentum: number;
-  /** Init s.d. of the recurrent weights (paper: .001). */
-  initSd: number;
-  /** Training images used (the first n of the train split). */
-  trainImages: number;
-  checkpointEvery: number;
+/** Training settings of FB-TT and LR-TT (init s.d. in the paper: .001). */
+export interface RecurrenceTrainingConfig extends TrainingConfig {
   /** Noise level of the training mixture (paper: 3). */
   noiseLevel: number;
 }
 
 /** Settings of the FB-PC decoder's reconstruction training. */
-export interface DecoderTrainingConfig {
-  batchSize: number;
-  steps: number;
-  learningRate: number;
-  momentum: number;
-  initSd: number;
-  trainImages: number;
-  checkpointEvery: number;
-}
+export type DecoderTrainingConfig = TrainingConfig;
 
 /** Everything that determines a trained set of recurrent weights. */
 export interface RecurrenceKey {

@@ -12,8 +12,8 @@ import type { DecoderTrainingConfig, RecurrenceTrainingConfig } from '../recurre
 export const PROFILE_NAMES = ['smoke', 'quick', 'paper'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
-/** Training settings of the feedforward core. */
-export interface CoreTrainingConfig {
+/** Settings of one SGD training run (the core, the recurrent weights, the FB-PC decoder). */
+export interface TrainingConfig {
   /** Minibatch size. */
   batchSize: number;
   /** Number of SGD steps. */
@@ -29,6 +29,9 @@ export interface CoreTrainingConfig {
   /** Steps between checkpoints. */
   checkpointEvery: number;
 }
+
+/** Training settings of the feedforward core. */
+export type CoreTrainingConfig = TrainingConfig;
 
 /** Noise calibration settings. */
 export interface CalibrationConfig {
