@@ -6,7 +6,7 @@ import { initBackend } from '../src/backend';
 import { loadMnist, sliceSet, NUM_PIXELS } from '../src/data/mnist';
 import { coreForward, CoreWeights, crossEntropy, initCoreWeights, disposeWeights } from '../src/model/core';
 import {
-  decoderReach, disposeTaps, finalLogits, initRecurrentParams, makeNetwork, predictR1, randomControlParams,
+  decoderReach, disposeTaps, finalLogits, initRecurrentParams, makeNetwork, predictAtSteps, predictR1, randomControlParams,
   RECURRENCE_SPECS, RECURRENCE_TYPES, RecurrenceType, runDynamics, surroundKernel,
 } from '../src/recurrence/networks';
 import { mixtureBatch, trainRecurrence } from '../src/recurrence/train';
@@ -167,5 +167,21 @@ test('feedback training gradients agree between wasm and cpu', async () => {
   assert.ok(scale > 0, 'gradient is not zero');
   assertClose(wasm, cpu, 1e-3 * scale, 1e-3, 'dL/dF');
   tf.dispose([x, y, fb]);
+  disposeWeights(core);
+});
+
+test('predictAtSteps in batches gives the classes of one whole-set run at the selected steps', () => {
+  const core = initCoreWeights(2, 0.05);
+  const params = paramsFor('LR-SS', 0);
+  const net = makeNetwork('LR-SS', core, params);
+  const n = 7;
+  const pixels = mnist.test.images.subarray(0, n * NUM_PIXELS);
+  const labels = mnist.test.labels.subarray(0, n);
+  const taps = runDynamics(net, tf.tensor4d(pixels, [n, 28, 28, 1]));
+  const want = [0, 2].map((s) => tf.argMax(taps[s]!.logits!, 1).dataSync());
+  disposeTaps(taps);
+  const got = predictAtSteps(net, pixels, labels, (s) => s !== 1, 3);
+  assert.deepEqual(got.map((g) => [...g]), want.map((w) => [...w]));
+  tf.dispose(Object.values(params));
   disposeWeights(core);
 });

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { plottedSteps } from '../recurrence/accuracy';
-import { disposeTaps, RecurrentNetwork, runDynamics } from '../recurrence/networks';
+import { disposeTaps, predictAtSteps, RecurrentNetwork, runDynamics } from '../recurrence/networks';
 import { Figure, makeFigure, TopLevelSpec } from './figure';
 import { grayPngDataUrl } from './png';
 
@@ -25,13 +25,7 @@ export interface FigDynamicsOptions {
 export function pickExample(net: RecurrentNetwork, pixels: Float32Array, labels: Uint8Array): number | null {
   const n = labels.length;
   const last = net.steps - 1;
-  const [first, final] = tf.tidy(() => {
-    const x = tf.tensor4d(pixels.subarray(0, n * 784), [n, 28, 28, 1]);
-    const taps = runDynamics(net, x, { labels: tf.tensor1d(labels, 'int32'), keep: (s) => s === 0 || s === last });
-    const out = [tf.argMax(taps[0]!.logits!, 1).dataSync(), tf.argMax(taps[1]!.logits!, 1).dataSync()];
-    disposeTaps(taps);
-    return out;
-  });
+  const [first, final] = predictAtSteps(net, pixels, labels, (s) => s === 0 || s === last);
   for (let i = 0; i < n; i++) if (first![i] !== labels[i] && final![i] === labels[i]) return i;
   return null;
 }

@@ -239,6 +239,33 @@ export function finalLogits(net: RecurrentNetwork, x: tf.Tensor4D, labels?: tf.T
   return tap.logits!;
 }
 
+/**
+ * Predicted classes of images `pixels` `[n, 28, 28]` at the steps `at` selects,
+ * computed in batches: `out[k][i]` is image i's class at the k-th selected step
+ * (in step order). Labels are needed by Grads only.
+ */
+export function predictAtSteps(
+  net: RecurrentNetwork, pixels: Float32Array, labels: Uint8Array | Int32Array, at: (step: number) => boolean = () => true, batchSize = 200,
+): Int32Array[] {
+  const n = labels.length;
+  const out: Int32Array[] = [];
+  for (let s = 0; s < n; s += batchSize) {
+    const m = Math.min(batchSize, n - s);
+    const batch = tf.tidy(() => {
+      const x = tf.tensor4d(pixels.subarray(s * 784, (s + m) * 784), [m, 28, 28, 1]);
+      const taps = runDynamics(net, x, { labels: tf.tensor1d(labels.subarray(s, s + m), 'int32'), headAt: at, keep: at });
+      const classes = taps.map((t) => tf.argMax(t.logits!, 1).dataSync() as Int32Array);
+      disposeTaps(taps);
+      return classes;
+    });
+    batch.forEach((c, k) => {
+      if (!out[k]) out[k] = new Int32Array(n);
+      out[k]!.set(c, s);
+    });
+  }
+  return out;
+}
+
 /** Taps of a network in the shape of the core's (for code that reads layers by name). */
 export function tapsAsCore(t: StepTaps): Partial<CoreTaps> {
   return { r1: t.r1, r2: t.r2, ...(t.r3 ? { r3: t.r3 } : {}), ...(t.logits ? { logits: t.logits } : {}) };

@@ -18,8 +18,8 @@ import { getProfile, Profile, runDir } from '../run/profiles';
 import { createProgress } from '../run/progress';
 import { AccuracyRecord } from './accuracy';
 import {
-  assertRecurrenceType, disposeTaps, initRecurrentParams, makeNetwork, randomControlParams, RECURRENCE_SPECS, RECURRENCE_TYPES,
-  RecurrenceType, RecurrentNetwork, runDynamics, surroundKernel,
+  assertRecurrenceType, initRecurrentParams, makeNetwork, predictAtSteps, randomControlParams, RECURRENCE_SPECS, RECURRENCE_TYPES,
+  RecurrenceType, RecurrentNetwork, surroundKernel,
 } from './networks';
 import { loadRecurrence, mixtureBatch, reconstructionError, RecurrenceKey, trainDecoder, trainRecurrence, TrainedRecurrence } from './train';
 
@@ -115,23 +115,12 @@ function tuningBatch(mnist: Mnist, calibration: Calibration, images: number): { 
 }
 
 function lastStepAccuracy(net: RecurrentNetwork, x: tf.Tensor4D, y: tf.Tensor1D): number {
+  const labels = y.dataSync() as Int32Array;
+  const last = net.steps - 1;
+  const [pred] = predictAtSteps(net, x.dataSync() as Float32Array, labels, (t) => t === last, EVAL_BATCH);
   let hits = 0;
-  const n = x.shape[0];
-  const labels = y.dataSync();
-  for (let s = 0; s < n; s += EVAL_BATCH) {
-    const m = Math.min(EVAL_BATCH, n - s);
-    const pred = tf.tidy(() => {
-      const xb = tf.slice(x, [s, 0, 0, 0], [m, 28, 28, 1]);
-      const yb = tf.slice(y, [s], [m]);
-      const last = net.steps - 1;
-      const taps = runDynamics(net, xb, { labels: yb, headAt: (t) => t === last, keep: (t) => t === last });
-      const p = tf.argMax(taps[0]!.logits!, 1).dataSync();
-      disposeTaps(taps);
-      return p;
-    });
-    for (let i = 0; i < m; i++) if (pred[i] === labels[s + i]) hits++;
-  }
-  return hits / n;
+  for (let i = 0; i < labels.length; i++) if (pred![i] === labels[i]) hits++;
+  return hits / labels.length;
 }
 
 async function tuneJob(params: Record<string, unknown>): Promise<Tuning> {
@@ -207,21 +196,7 @@ export function evaluateNetwork(net: RecurrentNetwork, test: ImageSet, calibrati
   const records: AccuracyRecord[] = [];
   for (const { noise, level } of conditions) {
     const pixels = noise === 'clean' ? test.images : degradeImages(test, noise, noiseParam(calibration, noise, level), { seed: calibration.seed, level, fillValue });
-    const hits = new Array<number>(net.steps).fill(0);
-    for (let s = 0; s < test.n; s += EVAL_BATCH) {
-      const m = Math.min(EVAL_BATCH, test.n - s);
-      const preds = tf.tidy(() => {
-        const x = tf.tensor4d(pixels.subarray(s * NUM_PIXELS, (s + m) * NUM_PIXELS), [m, 28, 28, 1]);
-        const labels = tf.tensor1d(test.labels.subarray(s, s + m), 'int32');
-        const taps = runDynamics(net, x, { labels });
-        const out = taps.map((t) => tf.argMax(t.logits!, 1).dataSync());
-        disposeTaps(taps);
-        return out;
-      });
-      preds.forEach((p, step) => {
-        for (let i = 0; i < m; i++) if (p[i] === test.labels[s + i]) hits[step]!++;
-      });
-    }
+    const hits = predictAtSteps(net, pixels, test.labels, () => true, EVAL_BATCH).map((p) => p.reduce((h, c, i) => h + (c === test.labels[i] ? 1 : 0), 0));
     hits.forEach((h, step) => records.push({ core: ids.core, network: net.type, instance: ids.instance, noise, level, step, accuracy: h / test.n, images: test.n }));
     onCondition?.();
   }
