@@ -2,28 +2,24 @@
 /**
  * The `repro` command line:
  *
- *   repro reproduce [--profile quick] [--jobs N] [--print-jobs]
+ *   repro reproduce [--profile quick] [--workers N] [--print-jobs]
  *   repro bench [--json] [--batch 64] [--seconds 8]
  *   repro notebooks [--profile smoke] [--only 01]
  *   repro fmri --data DIR [--out FILE]
  *   repro job --kind K --params JSON [--out FILE]     (one job; what workers run)
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBench } from './bench/bench';
-import { runFmriCommand } from './fmri/cli';
-import { NOISE_TYPES } from './noise/degrade';
-import { Job, jobCommands, runJobInProcess, writeJobResult } from './run/jobs';
-import { recurrenceJobs } from './recurrence/stage';
-import { getProfile, projectRoot } from './run/profiles';
-import { calibrationErrors, reproduce } from './run/reproduce';
-import './run/coreStages';
+import { runFmriCommand } from './cli/fmri';
+import { runNotebooks } from './cli/notebooks';
+import { phaseCommands, runJobInProcess, writeJobResult } from './stages/jobs';
+import { getProfile, projectRoot } from './stages/profiles';
+import { calibrationErrors, reproductionPhases, reproduce } from './stages/reproduce';
 
 const USAGE = `usage:
-  repro reproduce [--profile smoke|quick|paper] [--jobs N] [--print-jobs]
+  repro reproduce [--profile smoke|quick|paper] [--workers N] [--print-jobs]
   repro bench [--json] [--batch 64] [--seconds 8]
   repro notebooks [--profile smoke] [--only PREFIX]
   repro fmri --data DIR [--out FILE]   |   repro fmri --synthetic DIR [--seed N]
@@ -33,18 +29,14 @@ async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'reproduce': {
-      const { values } = parseArgs({ args: rest, options: { profile: { type: 'string', default: 'quick' }, jobs: { type: 'string' }, 'print-jobs': { type: 'boolean', default: false } } });
+      const { values } = parseArgs({ args: rest, options: { profile: { type: 'string', default: 'quick' }, workers: { type: 'string' }, 'print-jobs': { type: 'boolean', default: false } } });
       const profile = getProfile(values.profile);
       if (values['print-jobs']) {
-        const cores = Array.from({ length: profile.cores }, (_, index) => ({ id: `core-${index}`, kind: 'core', params: { profile: profile.name, index } }));
-        const calibration = NOISE_TYPES.map((type) => ({ id: `calibrate-${type}`, kind: 'calibrate', params: { profile: profile.name, type } }));
-        const { training, evaluation } = recurrenceJobs(profile);
-        const phases: [string, Job[]][] = [['cores', cores], ['noise calibration (needs core 0)', calibration], ['recurrence training and tuning', training], ['recurrence evaluation', evaluation]];
-        phases.forEach(([name, jobs], i) => process.stdout.write(`# phase ${i + 1} (jobs in parallel, after phase ${i}): ${name}\n${jobCommands(jobs)}\n`));
+        process.stdout.write(`${phaseCommands(reproductionPhases(profile))}\n`);
         process.stdout.write(`# then: repro reproduce --profile ${profile.name} (loads every result from the cache and draws the figures)\n`);
         return;
       }
-      const manifest = await reproduce(profile, { jobs: values.jobs ? Number(values.jobs) : undefined });
+      const manifest = await reproduce(profile, { workers: values.workers ? Number(values.workers) : undefined });
       const cores = JSON.parse(fs.readFileSync(path.join(projectRoot(), manifest.results[0]!), 'utf8')) as { index: number; testAccuracy: number; info: { imagesPerSec: number } }[];
       for (const c of cores) process.stdout.write(`core ${c.index}: clean test accuracy ${(100 * c.testAccuracy).toFixed(2)}%, trained at ${c.info.imagesPerSec.toFixed(0)} images/s\n`);
       const cal = JSON.parse(fs.readFileSync(path.join(projectRoot(), manifest.results[1]!), 'utf8')) as Parameters<typeof calibrationErrors>[0];
@@ -90,33 +82,6 @@ async function main(argv: string[]): Promise<void> {
       process.stderr.write(`${command ? `unknown command '${command}'\n` : ''}${USAGE}\n`);
       process.exitCode = 2;
   }
-}
-
-/** Executes every notebook headless with nbconvert in the given profile; throws if any cell errors. */
-function runNotebooks(profile: string, only?: string): void {
-  const dir = path.join(projectRoot(), 'notebooks');
-  const books = fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb') && (!only || f.startsWith(only))).sort();
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'repro-notebooks-'));
-  const failed: string[] = [];
-  // Debian's Jupyter: a python3 earlier on PATH (pyenv) may not have it.
-  const jupyter = process.env.JUPYTER || (fs.existsSync('/usr/bin/jupyter') ? '/usr/bin/jupyter' : 'jupyter');
-  for (const book of books) {
-    const t0 = Date.now();
-    process.stderr.write(`[notebooks] executing ${book} (profile ${profile})\n`);
-    const run = spawnSync(jupyter, ['nbconvert', '--to', 'notebook', '--execute', '--ExecutePreprocessor.timeout=3600', '--ExecutePreprocessor.kernel_name=tslab', '--output-dir', outDir, path.join(dir, book)], {
-      cwd: dir,
-      env: { ...process.env, REPRO_PROFILE: profile },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
-    const secs = ((Date.now() - t0) / 1000).toFixed(0);
-    if (run.status === 0) process.stderr.write(`[notebooks] ok ${book} in ${secs}s\n`);
-    else {
-      failed.push(book);
-      process.stderr.write(`[notebooks] FAILED ${book} after ${secs}s (${run.error?.message ?? `exit ${run.status}`})\n`);
-    }
-  }
-  process.stdout.write(`notebooks: ${books.length - failed.length} passed, ${failed.length} failed\n`);
-  if (failed.length) throw new Error(`notebooks failed: ${failed.join(', ')} (executed copies in ${outDir})`);
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

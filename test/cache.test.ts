@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CacheCorruptError, hashConfig, loadArrays, loadArraysIfValid, loadJsonChecked, saveArrays, saveJsonChecked, writeFileAtomic } from '../src/run/cache';
+import { CacheCorruptError, hashConfig, loadArrays, loadArraysIfValid, loadJsonChecked, saveArrays, saveJsonChecked, writeFileAtomic } from '../src/io/cache';
 import { tempDir } from './helpers';
 
 test('tensor files round-trip names, shapes, values and metadata', () => {

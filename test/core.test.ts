@@ -5,9 +5,9 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
 import { loadMnist, sliceSet } from '../src/data/mnist';
 import { coreForward, coreLogits, crossEntropy, disposeWeights, forwardFromR1, initCoreWeights, layer1Drive } from '../src/model/core';
-import { coreAccuracy } from '../src/model/evaluate';
+import { feedforwardAccuracy } from '../src/model/evaluate';
 import { coreFile, loadCore, trainCore, TrainingInterrupted } from '../src/model/trainCore';
-import { CoreTrainingConfig } from '../src/run/profiles';
+import type { CoreTrainingConfig } from '../src/model/trainCore';
 import { assertNoLeak, tempDir } from './helpers';
 
 before(async () => {
@@ -15,7 +15,7 @@ before(async () => {
 });
 
 const mnist = loadMnist();
-const tiny: CoreTrainingConfig = { batchSize: 16, steps: 12, learningRate: 0.05, momentum: 0.9, initSd: 0.02, trainImages: 256, checkpointEvery: 4 };
+const tiny: CoreTrainingConfig = { batchSize: 16, batches: 12, learningRate: 0.05, momentum: 0.9, initSd: 0.02, trainImages: 256, checkpointEvery: 4 };
 
 test('the core exposes r1, r2, r3 and logits with the shapes of Table 1, without leaking tensors', () => {
   const w = initCoreWeights(1);
@@ -27,7 +27,7 @@ test('the core exposes r1, r2, r3 and logits with the shapes of Table 1, without
   assert.deepEqual(taps, { r1: [2, 28, 28, 32], r2: [2, 14, 14, 64], r3: [2, 1024], logits: [2, 10] });
   assertNoLeak(() => tf.tidy(() => coreLogits(w, x).dataSync()), 'coreLogits');
   assertNoLeak(() => tf.tidy(() => forwardFromR1(w, tf.relu(layer1Drive(w, x))).logits.dataSync()), 'forwardFromR1');
-  assertNoLeak(() => coreAccuracy(w, mnist.test.images, mnist.test.labels, 50), 'coreAccuracy');
+  assertNoLeak(() => feedforwardAccuracy(w, mnist.test.images, mnist.test.labels, 50), 'feedforwardAccuracy');
   assert.throws(() => layer1Drive(w, tf.zeros([2, 28, 28]) as unknown as tf.Tensor4D), /layer1Drive: x must have shape \[batch, 28, 28, 1\], got \[2, 28, 28\]/);
   x.dispose();
   disposeWeights(w);
@@ -43,7 +43,7 @@ test('training killed mid-run resumes from its checkpoint to the same weights as
   const train = sliceSet(mnist.train, 0, 256);
   const straight = await trainCore({ training: tiny, seed: 3, train, dir: tempDir() });
   const dir = tempDir();
-  await assert.rejects(trainCore({ training: tiny, seed: 3, train, dir, stopAfterSteps: 6 }), TrainingInterrupted);
+  await assert.rejects(trainCore({ training: tiny, seed: 3, train, dir, stopAfterBatches: 6 }), TrainingInterrupted);
   assert.ok(fs.existsSync(`${coreFile(dir, { arch: 'table1', seed: 3, training: tiny })}.ckpt`));
   const resumed = await trainCore({ training: tiny, seed: 3, train, dir });
   assert.equal(resumed.info.resumes, 1);
@@ -76,9 +76,9 @@ test('a corrupted cached core is detected and rebuilt, never used', async () => 
 });
 
 test('a short real training run learns MNIST', async () => {
-  const cfg: CoreTrainingConfig = { ...tiny, batchSize: 32, steps: 120, trainImages: 55000, checkpointEvery: 1000 };
+  const cfg: CoreTrainingConfig = { ...tiny, batchSize: 32, batches: 120, trainImages: 55000, checkpointEvery: 1000 };
   const core = await trainCore({ training: cfg, seed: 9, train: mnist.train, dir: tempDir() });
-  const acc = coreAccuracy(core.weights, mnist.test.images, mnist.test.labels, 1000);
+  const acc = feedforwardAccuracy(core.weights, mnist.test.images, mnist.test.labels, 1000);
   assert.ok(acc > 0.8, `test accuracy after 120 steps: ${acc}`);
   disposeWeights(core.weights);
 });

@@ -5,7 +5,7 @@ import { fig2a } from '../src/figures/fig2';
 import { saveFigure } from '../src/figures/figure';
 import { NOISE_TYPES, NUM_LEVELS } from '../src/noise/degrade';
 import { AccuracyRecord, FB_PC_PLOTTED_STEPS, levelCurves, levelGainTable, noiseConditions, plottedSteps, STEP_TEST, stepSignificance } from '../src/recurrence/accuracy';
-import { RECURRENCE_SPECS, RECURRENCE_TYPES, RecurrenceType } from '../src/recurrence/networks';
+import { RECURRENCE_SPECS, RECURRENCE_TYPES, RecurrenceType } from '../src/recurrence/rules';
 import { hashInts } from '../src/random';
 import { assertClose, tempDir } from './helpers';
 
@@ -17,7 +17,7 @@ interface Cell {
   level: number;
   /** Index of the noise condition: 0-3 for NOISE_TYPES, 0 for clean. */
   noise: number;
-  step: number;
+  timeStep: number;
 }
 
 /** Complete records (every instance, level, noise condition and step) with accuracies from `accuracy`. */
@@ -28,8 +28,8 @@ function makeRecords(cores: number, networks: readonly RecurrenceType[], accurac
       for (let instance = 0; instance < RECURRENCE_SPECS[network].instances; instance++) {
         for (let level = 0; level <= NUM_LEVELS; level++) {
           noiseConditions(level).forEach((noise, k) => {
-            for (let step = 0; step < RECURRENCE_SPECS[network].steps; step++) {
-              out.push({ core, network, instance, noise, level, step, accuracy: accuracy({ core, network, instance, level, noise: k, step }), images: 1000 });
+            for (let timeStep = 0; timeStep < RECURRENCE_SPECS[network].timeSteps; timeStep++) {
+              out.push({ core, network, instance, noise, level, timeStep, accuracy: accuracy({ core, network, instance, level, noise: k, timeStep }), images: 1000 });
             }
           });
         }
@@ -41,23 +41,23 @@ function makeRecords(cores: number, networks: readonly RecurrenceType[], accurac
 
 /** Plausible curves: accuracy falls with level, recurrence helps noisy levels, plus reproducible jitter. */
 function plausible(c: Cell): number {
-  const jitter = (hashInts(c.core, c.instance, c.level, c.noise, c.step, RECURRENCE_TYPES.indexOf(c.network)) / 4294967296 - 0.5) * 0.04;
+  const jitter = (hashInts(c.core, c.instance, c.level, c.noise, c.timeStep, RECURRENCE_TYPES.indexOf(c.network)) / 4294967296 - 0.5) * 0.04;
   const base = 0.98 - 0.11 * c.level;
-  const frac = c.step / (RECURRENCE_SPECS[c.network].steps - 1);
+  const frac = c.timeStep / (RECURRENCE_SPECS[c.network].timeSteps - 1);
   const gain = c.network === 'FB-R' ? -0.01 * c.level : (0.05 + 0.02 * RECURRENCE_TYPES.indexOf(c.network)) * Math.min(c.level, 4) / 4;
-  return Math.min(1, Math.max(0, base + frac * gain + (c.step === 0 ? 0 : jitter)));
+  return Math.min(1, Math.max(0, base + frac * gain + (c.timeStep === 0 ? 0 : jitter)));
 }
 
-const find = <T extends { network: string; level: number; step: number }>(rows: T[], network: string, level: number, step: number): T => {
-  const row = rows.find((r) => r.network === network && r.level === level && r.step === step);
-  assert.ok(row, `no row for ${network} level ${level} step ${step}`);
+const find = <T extends { network: string; level: number; timeStep: number }>(rows: T[], network: string, level: number, timeStep: number): T => {
+  const row = rows.find((r) => r.network === network && r.level === level && r.timeStep === timeStep);
+  assert.ok(row, `no row for ${network} level ${level} step ${timeStep}`);
   return row;
 };
 
 test('plottedSteps: all steps of the 3-step networks, 0/6/12 for FB-PC, 0/1 for Grads', () => {
   for (const n of ['FB-TT', 'LR-TT', 'LR-SS', 'FB-R', 'LR-R'] as const) assert.deepEqual(plottedSteps(n), [0, 1, 2]);
   assert.deepEqual(plottedSteps('FB-PC'), [0, 6, 12]);
-  assert.equal(FB_PC_PLOTTED_STEPS.at(-1), RECURRENCE_SPECS['FB-PC'].steps - 1);
+  assert.equal(FB_PC_PLOTTED_STEPS.at(-1), RECURRENCE_SPECS['FB-PC'].timeSteps - 1);
   assert.deepEqual(plottedSteps('Grads'), [0, 1]);
 });
 
@@ -76,24 +76,24 @@ test('levelCurves averages noise types and instances per core, then mean and s.t
   assert.equal(clean.accuracy.n, 2);
   const noisy = find(curves, 'FB-TT', 3, 2);
   assertClose([noisy.accuracy.mean, noisy.accuracy.sd], [0.5, Math.SQRT2 * 0.1], 1e-12);
-  assert.deepEqual(curves.filter((c) => c.level === 1).map((c) => [c.step, c.position]), [[0, 0], [1, 1], [2, 2]]);
+  assert.deepEqual(curves.filter((c) => c.level === 1).map((c) => [c.timeStep, c.position]), [[0, 0], [1, 1], [2, 2]]);
 });
 
 test('levelCurves plots FB-PC at steps 0, 6, 12 and gives NaN s.t.d. for one core', () => {
-  const curves = levelCurves(makeRecords(1, ['FB-PC'], (c) => 0.5 + c.step / 100));
+  const curves = levelCurves(makeRecords(1, ['FB-PC'], (c) => 0.5 + c.timeStep / 100));
   const level2 = curves.filter((c) => c.level === 2);
-  assert.deepEqual(level2.map((c) => c.step), [0, 6, 12]);
+  assert.deepEqual(level2.map((c) => c.timeStep), [0, 6, 12]);
   assertClose(level2.map((c) => c.accuracy.mean), [0.5, 0.56, 0.62], 1e-12);
   assert.ok(level2.every((c) => Number.isNaN(c.accuracy.sd) && c.accuracy.n === 1));
 });
 
 test('the accuracy functions reject incomplete, duplicated or malformed records', () => {
   const records = makeRecords(1, ['LR-SS'], () => 0.5);
-  const missing = records.filter((r) => !(r.level === 4 && r.noise === 'blur' && r.step === 1));
+  const missing = records.filter((r) => !(r.level === 4 && r.noise === 'blur' && r.timeStep === 1));
   assert.throws(() => levelCurves(missing), /missing record for LR-SS level 4 step 1 core 0 instance 0 noise blur/);
   assert.throws(() => stepSignificance([...records, records[5]!]), /duplicates/);
   assert.throws(() => levelCurves([{ ...records[0]!, noise: 'pixel' }]), /noise 'pixel' at level 0/);
-  assert.throws(() => levelCurves([{ ...records[0]!, step: 3 }]), /step 3, expected an integer in \[0, 2\]/);
+  assert.throws(() => levelCurves([{ ...records[0]!, timeStep: 3 }]), /time step 3, expected an integer in \[0, 2\]/);
   assert.throws(() => levelCurves([]), /no accuracy records/);
 });
 
@@ -103,7 +103,7 @@ test('stepSignificance: paired over (core, instance, noise type), against a hand
   // p: /usr/bin/python3 -c "from scipy import stats; print(stats.ttest_rel([.6,.8,.8,1],[.5,.6,.7,.8]))" → 0.013846832988859034
   const step0 = [0.5, 0.6, 0.7, 0.8];
   const step1 = [0.6, 0.8, 0.8, 1.0];
-  const records = makeRecords(1, ['LR-SS'], (c) => (c.level === 1 && c.step === 1 ? step1[c.noise]! : c.level === 1 ? step0[c.noise]! : 0.5));
+  const records = makeRecords(1, ['LR-SS'], (c) => (c.level === 1 && c.timeStep === 1 ? step1[c.noise]! : c.level === 1 ? step0[c.noise]! : 0.5));
   const results = stepSignificance(records);
   assert.equal(results.length, (NUM_LEVELS + 1) * 2);
   const r = find(results, 'LR-SS', 1, 1);
@@ -114,7 +114,7 @@ test('stepSignificance: paired over (core, instance, noise type), against a hand
   assertClose([r.meanDifference, r.sdDifference, r.t, r.pValue], [0.15, 0.05 / Math.sqrt(0.75), 3 * Math.sqrt(3), 0.013846832988859034], 1e-9, 1e-9);
   assert.equal(r.significant, true);
   assert.equal(r.alpha, 0.05);
-  assert.equal(stepSignificance(records, { alpha: 0.01 }).find((s) => s.level === 1 && s.step === 1)!.significant, false);
+  assert.equal(stepSignificance(records, { alpha: 0.01 }).find((s) => s.level === 1 && s.timeStep === 1)!.significant, false);
 });
 
 test('stepSignificance matches scipy.stats.ttest_rel with 2 cores x 2 instances x 4 noise types', () => {
@@ -124,7 +124,7 @@ test('stepSignificance matches scipy.stats.ttest_rel with 2 cores x 2 instances 
   const a = [0.412, 0.388, 0.705, 0.251, 0.43, 0.395, 0.69, 0.27, 0.401, 0.377, 0.712, 0.26, 0.425, 0.38, 0.698, 0.243];
   const b = [0.455, 0.402, 0.731, 0.249, 0.47, 0.421, 0.688, 0.301, 0.433, 0.39, 0.745, 0.262, 0.461, 0.379, 0.72, 0.27];
   const at = (c: Cell) => c.core * 8 + c.instance * 4 + c.noise;
-  const records = makeRecords(2, ['FB-TT'], (c) => (c.level !== 5 ? 0.9 : c.step === 2 ? b[at(c)]! : c.step === 0 ? a[at(c)]! : 0.5));
+  const records = makeRecords(2, ['FB-TT'], (c) => (c.level !== 5 ? 0.9 : c.timeStep === 2 ? b[at(c)]! : c.timeStep === 0 ? a[at(c)]! : 0.5));
   const r = find(stepSignificance(records), 'FB-TT', 5, 2);
   assert.equal(r.n, 16);
   assert.equal(r.df, 15);
@@ -133,7 +133,7 @@ test('stepSignificance matches scipy.stats.ttest_rel with 2 cores x 2 instances 
 
 test('stepSignificance degenerate cases: no change → p = 1; constant change → p = 0; n < 2 → NaN', () => {
   // Level 0 of a single-instance network on one core has a single pair; levels 1-6 have 4.
-  const records = makeRecords(1, ['Grads'], (c) => (c.level === 2 && c.step === 1 ? 0.7 : 0.5));
+  const records = makeRecords(1, ['Grads'], (c) => (c.level === 2 && c.timeStep === 1 ? 0.7 : 0.5));
   const results = stepSignificance(records);
   const same = find(results, 'Grads', 1, 1);
   assert.deepEqual([same.n, same.meanDifference, same.t, same.pValue, same.significant], [4, 0, 0, 1, false]);
@@ -151,7 +151,7 @@ test('stepSignificance is unchanged by adding one constant to step 0 and step t,
   const records = makeRecords(2, ['FB-TT', 'LR-R'], plausible);
   const base = stepSignificance(records);
   // Shift level 3 of FB-TT at steps 0 and 2 by the same amount per pair (keeping accuracies in [0, 1]).
-  const shifted = records.map((r) => (r.network === 'FB-TT' && r.level === 3 && r.step !== 1 ? { ...r, accuracy: r.accuracy - 0.125 } : r));
+  const shifted = records.map((r) => (r.network === 'FB-TT' && r.level === 3 && r.timeStep !== 1 ? { ...r, accuracy: r.accuracy - 0.125 } : r));
   const moved = stepSignificance(shifted);
   const before = find(base, 'FB-TT', 3, 2);
   const after = find(moved, 'FB-TT', 3, 2);
@@ -166,9 +166,9 @@ test('levelGainTable: last step minus step 0 per instance and averaged, with the
   // c0 i1 [0 .1 .2 .3] (.15), c1 i0 .2 (.2), c1 i1 .1 (.1).
   // instance 0: [.25, .2] → .225 ± .0354; instance 1: [.15, .1] → .125 ± .0354; mean: [.2, .15] → .175 ± .0354.
   const gains = [[[0.1, 0.2, 0.3, 0.4], [0, 0.1, 0.2, 0.3]], [[0.2, 0.2, 0.2, 0.2], [0.1, 0.1, 0.1, 0.1]]];
-  const records = makeRecords(2, ['FB-TT', 'LR-SS'], (c) => (c.level === 5 && c.step === 2 && c.network === 'FB-TT' ? 0.5 + gains[c.core]![c.instance]![c.noise]! : 0.5));
+  const records = makeRecords(2, ['FB-TT', 'LR-SS'], (c) => (c.level === 5 && c.timeStep === 2 && c.network === 'FB-TT' ? 0.5 + gains[c.core]![c.instance]![c.noise]! : 0.5));
   const table = levelGainTable(records);
-  assert.deepEqual(table.map((r) => [r.network, r.instance, r.step, r.level]), [['FB-TT', 0, 2, 5], ['FB-TT', 1, 2, 5], ['FB-TT', 'mean', 2, 5], ['LR-SS', 0, 2, 5]]);
+  assert.deepEqual(table.map((r) => [r.network, r.instance, r.timeStep, r.level]), [['FB-TT', 0, 2, 5], ['FB-TT', 1, 2, 5], ['FB-TT', 'mean', 2, 5], ['LR-SS', 0, 2, 5]]);
   const sd = 0.05 / Math.SQRT2;
   assertClose(table.slice(0, 3).flatMap((r) => [r.gain.mean, r.gain.sd]), [0.225, sd, 0.125, sd, 0.175, sd], 1e-12);
   const mean = table[2]!;

@@ -7,7 +7,7 @@ import { saveFigure } from '../src/figures/figure';
 import { grayPng } from '../src/figures/png';
 import { calibrateType, CALIBRATION_TARGETS } from '../src/noise/calibrate';
 import { NOISE_TYPES, NoiseType } from '../src/noise/degrade';
-import type { Calibration } from '../src/run/coreStages';
+import type { Calibration } from '../src/noise/calibrate';
 import { tempDir } from './helpers';
 
 // A calibration from known monotone curves, so the figures can be built without a trained core.

@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { runFmriStage } from '../src/fmri/stage';
-import { runFmriCommand } from '../src/fmri/cli';
+import { runFmriStage } from '../src/stages/fmri';
+import { runFmriCommand } from '../src/cli/fmri';
 import { fig8a, fig8b } from '../src/figures/fig8';
 import { analyzeSyntheticFmri } from '../src/fmri/analysis';
 import { generateSyntheticFmri } from '../src/fmri/synthetic';
-import { getProfile } from '../src/run/profiles';
+import { getProfile } from '../src/stages/profiles';
 import { tempDir } from './helpers';
 
 test('runFmriStage (smoke, synthetic): writes data, Figure 8A/B and results; reuses the data on a second run', async () => {

@@ -5,14 +5,11 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
 import { loadMnist, sliceSet, NUM_PIXELS } from '../src/data/mnist';
 import { coreForward, CoreWeights, crossEntropy, initCoreWeights, disposeWeights } from '../src/model/core';
-import {
-  decoderReach, disposeTaps, finalLogits, initRecurrentParams, makeNetwork, predictAtSteps, predictR1, randomControlParams,
-  RECURRENCE_SPECS, RECURRENCE_TYPES, RecurrenceType, runDynamics, surroundKernel,
-} from '../src/recurrence/networks';
-import { mixtureBatch, trainRecurrence } from '../src/recurrence/train';
-import { calibrateType, CALIBRATION_TARGETS } from '../src/noise/calibrate';
+import { disposeTaps, feedforwardNetwork, finalLogits, makeNetwork, predictAtSteps, randomControlParams, runDynamics } from '../src/recurrence/networks';
+import { decoderReach, DEFAULT_RULE_SETTINGS, PredictiveRule, RECURRENCE_SPECS, RECURRENCE_TYPES, RecurrenceType, surroundKernel } from '../src/recurrence/rules';
+import { mixtureBatch, recurrenceSeed, trainRecurrentWeights } from '../src/recurrence/train';
+import { type Calibration, calibrateType, CALIBRATION_TARGETS } from '../src/noise/calibrate';
 import { NOISE_TYPES } from '../src/noise/degrade';
-import type { Calibration } from '../src/run/coreStages';
 import { assertClose, tempDir } from './helpers';
 
 before(async () => {
@@ -22,17 +19,17 @@ before(async () => {
 const mnist = loadMnist();
 const images = (n: number) => tf.tensor4d(mnist.test.images.subarray(0, n * NUM_PIXELS), [n, 28, 28, 1]);
 
+/** Weights for any type: its own init for trained types, its controlled type's shapes (Gaussian) for random ones, none otherwise. */
 function paramsFor(type: RecurrenceType, seed: number): Record<string, tf.Tensor> {
-  switch (type) {
-    case 'FB-TT': case 'LR-TT': case 'FB-PC': {
-      const p = initRecurrentParams(type, seed, 0.02);
-      return p;
-    }
-    case 'FB-R': return { feedback: tf.randomNormal([5, 5, 32, 64], 0, 0.02, 'float32', seed) };
-    case 'LR-R': return { lateral: tf.randomNormal([7, 7, 32, 32], 0, 0.02, 'float32', seed) };
-    case 'LR-SS': return { surround: surroundKernel(1.2, 1.68) };
-    case 'Grads': return {};
+  const spec = RECURRENCE_SPECS[type];
+  if (spec.init) return spec.init(seed, 0.02);
+  if (spec.controlOf) {
+    const shapes = RECURRENCE_SPECS[spec.controlOf].init!(seed, 0.02);
+    const random = Object.fromEntries(Object.entries(shapes).map(([k, t]) => [k, tf.randomNormal(t.shape, 0, 0.02, 'float32', seed)]));
+    tf.dispose(Object.values(shapes));
+    return random;
   }
+  return {};
 }
 
 function coreHash(w: CoreWeights): string {
@@ -49,13 +46,18 @@ test('step 0 is the feedforward pass, identical for every recurrence type', () =
   const want = ff.logits.dataSync();
   for (const type of RECURRENCE_TYPES) {
     const params = paramsFor(type, 3);
-    const taps = runDynamics(makeNetwork(type, core, params), x, { labels });
-    assert.equal(taps.length, RECURRENCE_SPECS[type].steps, `${type} steps`);
+    const net = makeNetwork(type, core, params);
+    const taps = runDynamics(net, x, { labels });
+    assert.equal(taps.length, RECURRENCE_SPECS[type].timeSteps, `${type} time steps`);
     assert.deepEqual(taps[0]!.logits!.dataSync(), want, `${type} step 0`);
     assert.deepEqual(taps[0]!.r1.dataSync(), ff.r1.dataSync(), `${type} step 0 r1`);
     disposeTaps(taps);
-    tf.dispose(Object.values(params));
+    tf.dispose([...Object.values(params), ...Object.values(net.rule.tensors())]);
   }
+  const only = runDynamics(feedforwardNetwork(core), x);
+  assert.equal(only.length, 1, 'the feedforward network has one time step');
+  assert.deepEqual(only[0]!.logits!.dataSync(), want, 'feedforward network');
+  disposeTaps(only);
   tf.dispose([x, labels, ...Object.values(ff)]);
   disposeWeights(core);
 });
@@ -71,21 +73,22 @@ test('runDynamics and finalLogits leave no tensors behind', () => {
     disposeTaps(runDynamics(net, x, { labels, keep: (s) => s % 2 === 0 }));
     finalLogits(net, x, labels).dispose();
     assert.equal(tf.memory().numTensors, before, `${type} leaked ${tf.memory().numTensors - before} tensors`);
-    tf.dispose(Object.values(params));
+    tf.dispose([...Object.values(params), ...Object.values(net.rule.tensors())]);
   }
   tf.dispose([x, labels]);
   disposeWeights(core);
 });
 
 test('the FB-PC error term equals the autodiff gradient of the reconstruction error', () => {
-  const params = initRecurrentParams('FB-PC', 5, 0.05);
+  const params = RECURRENCE_SPECS['FB-PC'].init!(5, 0.05);
+  const rule = new PredictiveRule(params.decoder as tf.Tensor4D, params.decoderBias as tf.Tensor1D, DEFAULT_RULE_SETTINGS.predictive);
   const r2 = tf.randomUniform([2, 14, 14, 64], 0, 1, 'float32', 6) as tf.Tensor4D;
   const r1 = tf.randomUniform([2, 28, 28, 32], 0, 1, 'float32', 7) as tf.Tensor4D;
-  const auto = tf.grad((a: tf.Tensor) => tf.sum(tf.squaredDifference(predictR1(params, a as tf.Tensor4D), r1)))(r2);
-  const adjoint = tf.mul(tf.conv2d(tf.sub(predictR1(params, r2), r1) as tf.Tensor4D, params.decoder as tf.Tensor4D, 2, 'same'), 2);
+  const auto = tf.grad((a: tf.Tensor) => tf.sum(tf.squaredDifference(rule.predict(a as tf.Tensor4D), r1)))(r2);
+  const adjoint = tf.mul(tf.conv2d(tf.sub(rule.predict(r2), r1) as tf.Tensor4D, rule.decoder, 2, 'same'), 2);
   assertClose(adjoint.dataSync(), auto.dataSync(), 1e-3, 1e-4, 'error gradient');
   // One r2 unit reaches a 5x5 patch of the 28x28 map in all 32 channels.
-  assert.equal(decoderReach(params), 5 * 5 * 32);
+  assert.equal(decoderReach(rule.decoder), 5 * 5 * 32);
   tf.dispose([r1, r2, auto, adjoint, ...Object.values(params)]);
 });
 
@@ -140,15 +143,15 @@ test('training batches are equal fifths: clean, then each noise type at the leve
 test('task training changes only the recurrent weights: the core is bit-identical after', async () => {
   const core = initCoreWeights(3, 0.05);
   const before = coreHash(core);
-  const trained = await trainRecurrence({
-    type: 'FB-TT', instance: 0, core, coreHash: 'c', calibration: testCalibration(),
-    training: { batchSize: 10, steps: 4, learningRate: 0.5, momentum: 0.9, initSd: 0.001, trainImages: 100, checkpointEvery: 2, noiseLevel: 3 },
+  const trained = await trainRecurrentWeights({
+    type: 'FB-TT', instance: 0, core, coreHash: 'c', calibration: testCalibration(), settings: DEFAULT_RULE_SETTINGS,
+    training: { batchSize: 10, batches: 4, learningRate: 0.5, momentum: 0.9, initSd: 0.001, trainImages: 100, checkpointEvery: 2, noiseLevel: 3 },
     train: sliceSet(mnist.train, 0, 100), fillValue: mnist.trainMean, dir: tempDir(),
   });
   assert.equal(coreHash(core), before);
-  const init = initRecurrentParams('FB-TT', 1001, 0.001);
-  assert.notDeepEqual(trained.params.feedback!.dataSync(), init.feedback!.dataSync(), 'feedback weights trained');
-  tf.dispose([...Object.values(trained.params), ...Object.values(init)]);
+  const init = RECURRENCE_SPECS['FB-TT'].init!(recurrenceSeed('FB-TT', 0), 0.001);
+  assert.notDeepEqual(trained.weights.feedback!.dataSync(), init.feedback!.dataSync(), 'feedback weights trained');
+  tf.dispose([...Object.values(trained.weights), ...Object.values(init)]);
   disposeWeights(core);
 });
 
@@ -172,8 +175,7 @@ test('feedback training gradients agree between wasm and cpu', async () => {
 
 test('predictAtSteps in batches gives the classes of one whole-set run at the selected steps', () => {
   const core = initCoreWeights(2, 0.05);
-  const params = paramsFor('LR-SS', 0);
-  const net = makeNetwork('LR-SS', core, params);
+  const net = makeNetwork('LR-SS', core);
   const n = 7;
   const pixels = mnist.test.images.subarray(0, n * NUM_PIXELS);
   const labels = mnist.test.labels.subarray(0, n);
@@ -182,6 +184,6 @@ test('predictAtSteps in batches gives the classes of one whole-set run at the se
   disposeTaps(taps);
   const got = predictAtSteps(net, pixels, labels, (s) => s !== 1, 3);
   assert.deepEqual(got.map((g) => [...g]), want.map((w) => [...w]));
-  tf.dispose(Object.values(params));
+  tf.dispose(Object.values(net.rule.tensors()));
   disposeWeights(core);
 });

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { backendFromEnv } from '../src/backend';
-import { getProfile } from '../src/run/profiles';
-import { jobCommands, registerJobKind, runJobs } from '../src/run/jobs';
+import { getProfile, jobIndex, jobProfile } from '../src/stages/profiles';
+import { jobCommands, phaseCommands, registerJobKind, runJobs } from '../src/stages/jobs';
+import { reproductionPhases } from '../src/stages/reproduce';
 
 test('one failing job is reported and does not lose the others', async () => {
   registerJobKind('test-square', async (p) => {
@@ -16,7 +17,7 @@ test('one failing job is reported and does not lose the others', async () => {
 });
 
 test('a worker process for an unknown job kind fails cleanly beside the others', async () => {
-  const outcomes = await runJobs([{ id: 'bad', kind: 'no-such-kind', params: {} }, { id: 'bad-type', kind: 'calibrate', params: { profile: 'smoke', type: 'speckle' } }], { concurrency: 2, inProcess: false });
+  const outcomes = await runJobs([{ id: 'bad', kind: 'no-such-kind', params: {} }, { id: 'bad-type', kind: 'calibrate', params: { profile: getProfile('smoke'), type: 'speckle' } }], { workers: 2, inProcess: false });
   assert.equal(outcomes.length, 2);
   assert.ok(outcomes.every((o) => !o.ok));
   assert.match(outcomes[0]!.error!, /unknown job kind 'no-such-kind'/);
@@ -26,6 +27,26 @@ test('a worker process for an unknown job kind fails cleanly beside the others',
 test('the job list prints as one shell command per job', () => {
   const text = jobCommands([{ id: 'a', kind: 'core', params: { profile: 'quick', index: 1 } }]);
   assert.match(text, /^node '.*cli\.js' job --kind 'core' --params '\{"profile":"quick","index":1\}'$/);
+});
+
+test('jobs carry the profile they run: an edited profile reaches the worker, a bad one is refused', async () => {
+  const edited = getProfile('smoke');
+  edited.cores = 3;
+  registerJobKind('test-profile', async (p) => jobProfile(p).cores);
+  const [ok] = await runJobs([{ id: 'p', kind: 'test-profile', params: { profile: edited } }], { inProcess: true });
+  assert.equal(ok!.result, 3);
+  assert.throws(() => jobProfile({ profile: 'smoke' }), /job parameter 'profile': expected a profile object, got "smoke"/);
+  assert.throws(() => jobProfile({ profile: { ...edited, cores: 0 } }), /cores 0, expected a positive integer/);
+  assert.throws(() => jobIndex({ index: 'abc' }, 'index', 2), /job parameter 'index': "abc", expected an integer in \[0, 1\]/);
+});
+
+test('--print-jobs and reproduce share one list of phases, each job carrying the whole profile', () => {
+  const profile = getProfile('smoke');
+  const phases = reproductionPhases(profile);
+  assert.deepEqual(phases.map((p) => p.name), ['cores', 'noise calibration (needs core 0)', 'recurrence training and tuning', 'recurrence evaluation']);
+  for (const job of phases.flatMap((p) => p.jobs)) assert.deepEqual(job.params.profile, profile, job.id);
+  const text = phaseCommands(phases);
+  assert.equal(text.split('\n').filter((l) => l.startsWith('node ')).length, phases.reduce((n, p) => n + p.jobs.length, 0));
 });
 
 test('unknown profiles and backends are errors naming the choices', () => {

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
 import { CORE_PARAM_NAMES, CoreParamName, coreLogits, initCoreWeights, mapCoreWeights } from '../model/core';
 import { makeSgdStep } from '../model/trainCore';
-import { projectRoot } from '../run/profiles';
+import { projectRoot } from '../stages/profiles';
 
 /** Options for {@link runBench}. */
 export interface BenchOptions {

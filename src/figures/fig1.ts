@@ -5,8 +5,7 @@
 import { ImageSet, IMAGE_SIZE, sliceSet } from '../data/mnist';
 import { grayPngDataUrl } from './png';
 import { degradeImages, NOISE_PARAMS, NOISE_TYPES, NoiseType, NUM_LEVELS } from '../noise/degrade';
-import type { Calibration } from '../run/coreStages';
-import { noiseParam } from '../run/coreStages';
+import { type Calibration, noiseParam } from '../noise/calibrate';
 import { Figure, makeFigure, TopLevelSpec } from './figure';
 
 /** Options for {@link fig1b}. */

@@ -5,7 +5,7 @@
  */
 import { AccuracyRecord, FB_PC_PLOTTED_STEPS, levelCurves, LevelCurvePoint, plottedSteps, STEP_TEST, StepSignificance, stepSignificance } from '../recurrence/accuracy';
 import { NUM_LEVELS } from '../noise/degrade';
-import { RECURRENCE_SPECS } from '../recurrence/networks';
+import { RECURRENCE_SPECS } from '../recurrence/rules';
 import { makeFigure, type Figure, type TopLevelSpec } from './figure';
 
 /** Options of {@link fig2a}. */
@@ -20,7 +20,7 @@ export interface Fig2aOptions {
 type Marker = 'step 0' | 'higher than step 0' | 'not significant' | 'not tested (n < 2)' | 'lower than step 0';
 
 function markerOf(point: LevelCurvePoint, test: StepSignificance | undefined): Marker {
-  if (point.step === 0 || test === undefined) return 'step 0';
+  if (point.timeStep === 0 || test === undefined) return 'step 0';
   if (Number.isNaN(test.pValue)) return 'not tested (n < 2)';
   if (!test.significant) return 'not significant';
   return test.meanDifference > 0 ? 'higher than step 0' : 'lower than step 0';
@@ -48,20 +48,20 @@ export async function fig2a(records: readonly AccuracyRecord[], options: Fig2aOp
   const { alpha = 0.05, dataLabel } = options;
   const curves = levelCurves(records);
   const significance = stepSignificance(records, { alpha });
-  const testOf = new Map(significance.map((s) => [`${s.network}|${s.level}|${s.step}`, s]));
+  const testOf = new Map(significance.map((s) => [`${s.network}|${s.level}|${s.timeStep}`, s]));
   const networks = [...new Set(curves.map((c) => c.network))];
   const levels = Array.from({ length: NUM_LEVELS + 1 }, (_, l) => l);
   const rows = curves.map((c) => {
-    const test = testOf.get(`${c.network}|${c.level}|${c.step}`);
+    const test = testOf.get(`${c.network}|${c.level}|${c.timeStep}`);
     const sd = Number.isFinite(c.accuracy.sd) ? c.accuracy.sd : null;
     return {
-      network: c.network, level: c.level, step: c.step,
+      network: c.network, level: c.level, step: c.timeStep,
       mean: c.accuracy.mean, sd, lo: sd === null ? null : c.accuracy.mean - sd, hi: sd === null ? null : c.accuracy.mean + sd, cores: c.accuracy.n,
       marker: markerOf(c, test), pValue: test?.pValue ?? null, meanDifference: test?.meanDifference ?? null,
     };
   });
   const pLabel = `p < ${String(alpha).replace(/^0\./, '.')}`;
-  const fbPc = networks.includes('FB-PC') ? `; FB-PC: steps ${FB_PC_PLOTTED_STEPS.join(', ')} of ${RECURRENCE_SPECS['FB-PC'].steps}` : '';
+  const fbPc = networks.includes('FB-PC') ? `; FB-PC: steps ${FB_PC_PLOTTED_STEPS.join(', ')} of ${RECURRENCE_SPECS['FB-PC'].timeSteps}` : '';
   const x = { field: 'step', type: 'ordinal' as const, title: 'time step', axis: { labelAngle: 0 }, scale: { padding: 0.35 } };
   const y = { field: 'mean', type: 'quantitative' as const, title: 'accuracy', scale: { domain: [0, 1] }, axis: { values: [0, 0.2, 0.4, 0.6, 0.8, 1], format: '.1f' } };
   const color = { field: 'level', type: 'ordinal' as const, title: 'noise level', scale: { domain: levels, scheme: 'viridis', reverse: true }, legend: { symbolType: 'stroke', symbolStrokeWidth: 3 } };

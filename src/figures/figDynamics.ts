@@ -24,7 +24,7 @@ export interface FigDynamicsOptions {
  */
 export function pickExample(net: RecurrentNetwork, pixels: Float32Array, labels: Uint8Array): number | null {
   const n = labels.length;
-  const last = net.steps - 1;
+  const last = net.timeSteps - 1;
   const [first, final] = predictAtSteps(net, pixels, labels, (s) => s === 0 || s === last);
   for (let i = 0; i < n; i++) if (first![i] !== labels[i] && final![i] === labels[i]) return i;
   return null;
@@ -54,8 +54,8 @@ export async function figDynamics(networks: RecurrentNetwork[], options: FigDyna
       for (const [layer, tensor] of [['layer 1 (r1)', t.r1], ['layer 2 (r2)', t.r2]] as const) {
         const m = meanMap(tensor);
         rows.push({
-          network: net.type, layer, step: t.step, position, url: grayPngDataUrl(m.values, m.size, m.size, Math.round(84 / m.size)),
-          label: `t=${t.step}: p(${options.label})=${p[options.label]!.toFixed(2)}, says ${predicted}`, max: m.max,
+          network: net.type, layer, step: t.timeStep, position, url: grayPngDataUrl(m.values, m.size, m.size, Math.round(84 / m.size)),
+          label: `t=${t.timeStep}: p(${options.label})=${p[options.label]!.toFixed(2)}, says ${predicted}`, max: m.max,
         });
       }
     });

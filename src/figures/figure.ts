@@ -9,7 +9,7 @@ import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 import { Resvg } from '@resvg/resvg-js';
-import { writeFileAtomic } from '../run/cache';
+import { writeFileAtomic } from '../io/cache';
 
 export type { TopLevelSpec } from 'vega-lite';
 

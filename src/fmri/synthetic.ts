@@ -45,7 +45,7 @@
 import * as path from 'node:path';
 import { Rng } from '../random';
 import { BDataBuilder, type BData, writeBData, type WriteBDataOptions } from './bdata';
-import { writeFileAtomic } from '../run/cache';
+import { writeFileAtomic } from '../io/cache';
 
 /** Direction of a planted effect. */
 export type PlantedEffect = 'positive' | 'negative' | 'null';

@@ -43,7 +43,7 @@ export function accuracyOf(predictions: Int32Array, labels: Uint8Array): number 
   return hits / predictions.length;
 }
 
-/** Accuracy of the feedforward core on `n` images with their labels. */
-export function coreAccuracy(w: CoreWeights, pixels: Float32Array, labels: Uint8Array, n = labels.length): number {
+/** Accuracy of the feedforward core alone on `n` images with their labels. */
+export function feedforwardAccuracy(w: CoreWeights, pixels: Float32Array, labels: Uint8Array, n = labels.length): number {
   return accuracyOf(argmaxRows(logitsFor(pixels, n, (x) => coreLogits(w, x))), labels.subarray(0, n));
 }

@@ -1,17 +1,19 @@
 /**
  * Training of the feedforward core on clean MNIST (Methods 4.1): minibatch SGD
  * on the cross-entropy, truncated-normal init. Checkpoints every
- * `checkpointEvery` steps and resumes from the last checkpoint after a kill;
+ * `checkpointEvery` batches and resumes from the last checkpoint after a kill;
  * the finished weights are cached under a hash of the configuration.
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ImageSet, NUM_PIXELS } from '../data/mnist';
 import { Rng } from '../random';
-import { hashConfig } from '../run/cache';
-import { CoreTrainingConfig } from '../run/profiles';
-import { applySgdMomentum, LoopInfo, loadTrained, trainLoop } from './trainLoop';
+import { hashConfig } from '../io/cache';
+import { applySgdMomentum, LoopInfo, loadTrained, TrainingConfig, trainLoop } from './trainLoop';
 import { CORE_PARAM_NAMES, CORE_PARAM_SHAPES, CoreParamName, CoreWeights, mapCoreWeights, coreLogits, crossEntropy, initCoreWeights } from './core';
+
+/** Training settings of the feedforward core. */
+export type CoreTrainingConfig = TrainingConfig;
 
 /** Everything that determines a trained core; its hash keys the cache. */
 export interface CoreKey {
@@ -41,8 +43,8 @@ export interface TrainCoreOptions {
   dir: string;
   /** Label for progress lines. */
   label?: string;
-  /** Stop after this many steps of this session (tests use it to simulate a kill). */
-  stopAfterSteps?: number;
+  /** Stop after this many batches of this session (tests use it to simulate a kill). */
+  stopAfterBatches?: number;
 }
 
 /** File of the finished core for a key. */
@@ -71,12 +73,12 @@ export function loadCore(dir: string, key: CoreKey): TrainedCore | null {
   return { weights: asCoreWeights(loaded.params, file), info: loaded.meta as CoreTrainingInfo };
 }
 
-/** Image indices of minibatch `step`: a fresh seeded permutation each epoch. */
-export function batchIndices(seed: number, step: number, batchSize: number, n: number): Int32Array {
+/** Image indices of minibatch number `batch`: a fresh seeded permutation each epoch. */
+export function batchIndices(seed: number, batch: number, batchSize: number, n: number): Int32Array {
   const perEpoch = Math.floor(n / batchSize);
-  const epoch = Math.floor(step / perEpoch);
+  const epoch = Math.floor(batch / perEpoch);
   const perm = permutationCache.get(seed, epoch, n);
-  const start = (step % perEpoch) * batchSize;
+  const start = (batch % perEpoch) * batchSize;
   return perm.subarray(start, start + batchSize);
 }
 
@@ -120,20 +122,20 @@ export async function trainCore(options: TrainCoreOptions): Promise<TrainedCore>
     key,
     file,
     init: () => initCoreWeights(seed, cfg.initSd),
-    loss: (vars, step) => {
-      const { x, y } = gatherBatch(train, batchIndices(seed, step, cfg.batchSize, n));
+    loss: (vars, batch) => {
+      const { x, y } = gatherBatch(train, batchIndices(seed, batch, cfg.batchSize, n));
       return { loss: crossEntropy(coreLogits(vars as unknown as CoreWeights, x), y), images: cfg.batchSize };
     },
     config: cfg,
     label: options.label ?? `core s${seed}`,
     meta: { key },
-    stopAfterSteps: options.stopAfterSteps,
+    stopAfterBatches: options.stopAfterBatches,
   });
   return { weights: asCoreWeights(params, file), info: { ...info, key } };
 }
 
 /**
- * One training step of the core on a given batch, the update {@link trainLoop}
+ * One SGD update of the core on a given batch, the update {@link trainLoop}
  * applies; returns the loss. The benchmark times this function.
  */
 export function makeSgdStep(

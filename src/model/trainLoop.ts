@@ -1,21 +1,35 @@
 /**
  * The one training loop of the project: SGD with momentum on a set of named
- * parameters, with checkpoints every `checkpointEvery` steps, resume after a
+ * parameters, with checkpoints every `checkpointEvery` batches, resume after a
  * kill, a finished file keyed by a configuration hash, and progress. The core
  * (`trainCore`) and every trained recurrence use it; only the loss differs.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { hashConfig, loadArraysIfValid, NamedArray, saveArrays } from '../run/cache';
-import { createProgress } from '../run/progress';
+import { hashConfig, loadArraysIfValid, NamedArray, saveArrays } from '../io/cache';
+import { createProgress } from '../io/progress';
 
 /** Optimiser and schedule of a training run. */
 export interface LoopConfig {
-  steps: number;
+  /** Number of SGD updates (minibatches); not the recurrent time steps of `recurrence/`. */
+  batches: number;
+  /** SGD learning rate. */
   learningRate: number;
+  /** SGD momentum (0 = plain SGD). */
   momentum: number;
+  /** Batches between checkpoints. */
   checkpointEvery: number;
+}
+
+/** Settings of one SGD training run (the core, the recurrent weights, the FB-PC decoder). */
+export interface TrainingConfig extends LoopConfig {
+  /** Minibatch size. */
+  batchSize: number;
+  /** Weight init standard deviation (truncated normal). */
+  initSd: number;
+  /** Training images used (the first n of the 55000-image train split). */
+  trainImages: number;
 }
 
 /** What a finished file records about its training. */
@@ -25,9 +39,9 @@ export interface LoopInfo {
   trainSeconds: number;
   /** Training throughput of the last session, images per second. */
   imagesPerSec: number;
-  /** Mean loss over the last 100 steps. */
+  /** Mean loss over the last 100 batches. */
   finalLoss: number;
-  /** Mean loss over the first 100 steps (to show it fell). */
+  /** Mean loss over the first 100 batches (to show it fell). */
   initialLoss: number;
   backend: string;
   /** Number of times training resumed from a checkpoint. */
@@ -42,14 +56,14 @@ export interface TrainLoopOptions {
   file: string;
   /** Initial values of the trained parameters (called only when no checkpoint exists). */
   init: () => Record<string, tf.Tensor>;
-  /** The loss of minibatch `step` given the current parameters; images in the batch for throughput. */
-  loss: (params: Record<string, tf.Variable>, step: number) => { loss: tf.Scalar; images: number };
+  /** The loss of minibatch number `batch` given the current parameters; images in the batch for throughput. */
+  loss: (params: Record<string, tf.Variable>, batch: number) => { loss: tf.Scalar; images: number };
   config: LoopConfig;
   label: string;
   /** Extra fields saved with the info in the finished file. */
   meta?: Record<string, unknown>;
-  /** Stop after this many steps of this session (tests use it to simulate a kill). */
-  stopAfterSteps?: number;
+  /** Stop after this many batches of this session (tests use it to simulate a kill). */
+  stopAfterBatches?: number;
 }
 
 /** Trained parameters and their record. */
@@ -58,10 +72,10 @@ export interface LoopResult {
   info: LoopInfo;
 }
 
-/** Thrown when training stops early on request (`stopAfterSteps`); the checkpoint is on disk. */
+/** Thrown when training stops early on request (`stopAfterBatches`); the checkpoint is on disk. */
 export class TrainingInterrupted extends Error {
-  constructor(readonly step: number) {
-    super(`training stopped at step ${step}; rerun to resume`);
+  constructor(readonly batch: number) {
+    super(`training stopped at batch ${batch}; rerun to resume`);
     this.name = 'TrainingInterrupted';
   }
 }
@@ -121,7 +135,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<LoopResult> 
   const { config: cfg, file, label } = options;
   const hash = hashConfig(options.key);
   const ckptFile = `${file}.ckpt`;
-  let startStep = 0;
+  let startBatch = 0;
   let trainSeconds = 0;
   let resumes = 0;
   let initialLoss = Number.NaN;
@@ -129,15 +143,15 @@ export async function trainLoop(options: TrainLoopOptions): Promise<LoopResult> 
   let velocity: Record<string, tf.Tensor>;
   const ckpt = loadArraysIfValid(ckptFile);
   if (ckpt) {
-    const meta = ckpt.meta as { step: number; trainSeconds: number; resumes: number; hash: string; initialLoss: number; names: string[] };
+    const meta = ckpt.meta as { batch: number; trainSeconds: number; resumes: number; hash: string; initialLoss: number; names: string[] };
     if (meta.hash !== hash) throw new Error(`${ckptFile}: checkpoint belongs to another configuration`);
     init = fromArrays(ckpt.arrays, meta.names);
     velocity = fromArrays(ckpt.arrays, meta.names, 'v_');
-    startStep = meta.step;
+    startBatch = meta.batch;
     trainSeconds = meta.trainSeconds;
     resumes = meta.resumes + 1;
     initialLoss = meta.initialLoss;
-    process.stderr.write(`[repro] resuming ${path.basename(file)} at step ${startStep}/${cfg.steps}\n`);
+    process.stderr.write(`[repro] resuming ${path.basename(file)} at batch ${startBatch}/${cfg.batches}\n`);
   } else {
     init = options.init();
     velocity = tf.tidy(() => Object.fromEntries(Object.entries(init).map(([k, t]) => [k, tf.zerosLike(t)])));
@@ -147,28 +161,28 @@ export async function trainLoop(options: TrainLoopOptions): Promise<LoopResult> 
   tf.dispose(Object.values(init));
   const varList = names.map((k) => vars[k]!);
 
-  const progress = createProgress(label, cfg.steps);
+  const progress = createProgress(label, cfg.batches);
   const losses: number[] = [];
   const firstLosses: number[] = [];
   const sessionStart = Date.now();
   let sessionImages = 0;
-  let sessionSteps = 0;
-  const checkpoint = (step: number) => {
+  let sessionBatches = 0;
+  const checkpoint = (batch: number) => {
     const secs = trainSeconds + (Date.now() - sessionStart) / 1000;
-    saveArrays(ckptFile, { ...toArrays(vars), ...toArrays(velocity, 'v_') }, { step, trainSeconds: secs, resumes, hash, initialLoss, names });
+    saveArrays(ckptFile, { ...toArrays(vars), ...toArrays(velocity, 'v_') }, { batch, trainSeconds: secs, resumes, hash, initialLoss, names });
   };
   const disposeState = () => tf.dispose([...varList, ...Object.values(velocity)]);
 
-  for (let step = startStep; step < cfg.steps; step++) {
-    if (options.stopAfterSteps !== undefined && sessionSteps >= options.stopAfterSteps) {
-      checkpoint(step);
+  for (let batch = startBatch; batch < cfg.batches; batch++) {
+    if (options.stopAfterBatches !== undefined && sessionBatches >= options.stopAfterBatches) {
+      checkpoint(batch);
       disposeState();
-      throw new TrainingInterrupted(step);
+      throw new TrainingInterrupted(batch);
     }
     let images = 0;
     const loss = tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
-        const out = options.loss(vars, step);
+        const out = options.loss(vars, batch);
         images = out.images;
         return out.loss;
       }, varList);
@@ -177,16 +191,16 @@ export async function trainLoop(options: TrainLoopOptions): Promise<LoopResult> 
     });
     if (!Number.isFinite(loss)) {
       disposeState();
-      throw new Error(`${label}: loss became ${loss} at step ${step}; lower the learning rate`);
+      throw new Error(`${label}: loss became ${loss} at batch ${batch}; lower the learning rate`);
     }
     losses.push(loss);
     if (losses.length > 100) losses.shift();
-    if (startStep === 0 && firstLosses.length < 100) firstLosses.push(loss);
-    sessionSteps++;
+    if (startBatch === 0 && firstLosses.length < 100) firstLosses.push(loss);
+    sessionBatches++;
     sessionImages += images;
-    const done = step + 1;
-    if (done % cfg.checkpointEvery === 0 && done < cfg.steps) {
-      if (startStep === 0 && Number.isNaN(initialLoss) && firstLosses.length) initialLoss = mean(firstLosses);
+    const done = batch + 1;
+    if (done % cfg.checkpointEvery === 0 && done < cfg.batches) {
+      if (startBatch === 0 && Number.isNaN(initialLoss) && firstLosses.length) initialLoss = mean(firstLosses);
       checkpoint(done);
     }
     progress.update(done, `loss ${mean(losses).toFixed(4)} ${(sessionImages / ((Date.now() - sessionStart) / 1000)).toFixed(0)} img/s`);

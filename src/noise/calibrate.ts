@@ -11,7 +11,7 @@
  * The noise draw is keyed by level, so the accuracy reported for a level is
  * measured with that level's own images.
  */
-import { NOISE_PARAMS, NoiseType, NUM_LEVELS } from './degrade';
+import { assertLevel, assertNoiseType, NOISE_PARAMS, NoiseType, NUM_LEVELS } from './degrade';
 
 /** Target feedforward accuracy of levels 1-6 (Methods 4.1). */
 export const CALIBRATION_TARGETS = [0.9, 0.75, 0.6, 0.45, 0.35, 0.3] as const;
@@ -122,4 +122,34 @@ export function calibrateType(
     levels.push({ level, target, param: chosen.param, accuracy: chosen.accuracy, steps });
   }
   return { type, levels, points };
+}
+
+/** Noise calibration settings. */
+export interface CalibrationConfig {
+  /** Validation images used (the last n of the 5000-image validation split when smaller). */
+  images: number;
+  /** Stop bisecting a level when within this many accuracy points (fraction) of its target. */
+  tolerance: number;
+  /** Most bisection steps per level. */
+  maxSteps: number;
+}
+
+/** Noise parameters per type and level (index 0 = level 1), with what they achieved. */
+export interface Calibration {
+  /** Hash of the core the levels were calibrated on. */
+  coreHash: string;
+  seed: number;
+  images: number;
+  targets: readonly number[];
+  types: Record<NoiseType, TypeCalibration>;
+}
+
+/** The calibrated parameter of a noise type and level (level 0 = clean: the type's neutral value). */
+export function noiseParam(calibration: Calibration, type: NoiseType, level: number): number {
+  assertNoiseType(type);
+  assertLevel(level);
+  if (level === 0) return type === 'contrast' ? 1 : 0;
+  const l = calibration.types[type].levels[level - 1];
+  if (!l) throw new Error(`calibration for ${type} has no level ${level}`);
+  return l.param;
 }

@@ -16,7 +16,7 @@
  */
 import { mean, oneSampleTTest, sampleSd } from '../analysis/stats';
 import { NOISE_TYPES, NoiseType, NUM_LEVELS } from '../noise/degrade';
-import { RECURRENCE_SPECS, RECURRENCE_TYPES, RecurrenceType } from './networks';
+import { NetworkType, RECURRENCE_SPECS, RECURRENCE_TYPES, RecurrenceType } from './rules';
 
 /** One accuracy measurement of one network on one condition at one time step. */
 export interface AccuracyRecord {
@@ -30,7 +30,7 @@ export interface AccuracyRecord {
   /** 0 = clean, 1-6 = calibrated noise levels. */
   level: number;
   /** Time step, 0 = the feedforward pass (identical for every network of a core). */
-  step: number;
+  timeStep: number;
   /** Fraction of test images classified correctly. */
   accuracy: number;
   /** Number of test images. */
@@ -51,16 +51,18 @@ export const FB_PC_PLOTTED_STEPS: readonly number[] = [0, 6, 12];
 /**
  * The time steps of `network` shown in Figure 2A, in plotting order (they sit
  * at positions 0, 1, 2 of the x axis): every step for the 3-step networks
- * ([0, 1, 2]) and Grads ([0, 1]), {@link FB_PC_PLOTTED_STEPS} for FB-PC.
+ * ([0, 1, 2]) and Grads ([0, 1]), {@link FB_PC_PLOTTED_STEPS} for FB-PC, [0] for
+ * the feedforward network.
  */
-export function plottedSteps(network: RecurrenceType): readonly number[] {
+export function plottedSteps(network: NetworkType): readonly number[] {
+  if (network === 'FF') return [0];
   if (network === 'FB-PC') return FB_PC_PLOTTED_STEPS;
-  return Array.from({ length: RECURRENCE_SPECS[network].steps }, (_, t) => t);
+  return Array.from({ length: RECURRENCE_SPECS[network].timeSteps }, (_, t) => t);
 }
 
 /** The step a gain is measured at: the network's last time step. */
 export function lastStep(network: RecurrenceType): number {
-  return RECURRENCE_SPECS[network].steps - 1;
+  return RECURRENCE_SPECS[network].timeSteps - 1;
 }
 
 /** The noise conditions of a level: ['clean'] at level 0, the 4 noise types otherwise. */
@@ -84,20 +86,20 @@ function meanSd(values: number[]): MeanSd {
 class RecordIndex {
   private readonly values = new Map<string, number>();
   /** Cores, levels and steps per network; instances per `network|core`. */
-  private readonly present = { cores: new Map<string, Set<number>>(), instances: new Map<string, Set<number>>(), levels: new Map<string, Set<number>>(), steps: new Map<string, Set<number>>() };
+  private readonly present = { cores: new Map<string, Set<number>>(), instances: new Map<string, Set<number>>(), levels: new Map<string, Set<number>>(), timeSteps: new Map<string, Set<number>>() };
 
   constructor(fn: string, records: readonly AccuracyRecord[]) {
     if (records.length === 0) throw new Error(`${fn}: no accuracy records`);
     const add = (map: Map<string, Set<number>>, key: string, value: number) => map.set(key, (map.get(key) ?? new Set<number>()).add(value));
     records.forEach((r, i) => {
       checkRecord(fn, r, i);
-      const key = RecordIndex.key(r.network, r.level, r.step, r.core, r.instance, r.noise);
+      const key = RecordIndex.key(r.network, r.level, r.timeStep, r.core, r.instance, r.noise);
       if (this.values.has(key)) throw new Error(`${fn}: record ${i} duplicates ${key}`);
       this.values.set(key, r.accuracy);
       add(this.present.cores, r.network, r.core);
       add(this.present.instances, `${r.network}|${r.core}`, r.instance);
       add(this.present.levels, r.network, r.level);
-      add(this.present.steps, r.network, r.step);
+      add(this.present.timeSteps, r.network, r.timeStep);
     });
   }
 
@@ -105,8 +107,8 @@ class RecordIndex {
     return [...(set ?? [])].sort((a, b) => a - b);
   }
 
-  private static key(network: RecurrenceType, level: number, step: number, core: number, instance: number, noise: NoiseCondition): string {
-    return `${network} level ${level} step ${step} core ${core} instance ${instance} noise ${noise}`;
+  private static key(network: RecurrenceType, level: number, timeStep: number, core: number, instance: number, noise: NoiseCondition): string {
+    return `${network} level ${level} step ${timeStep} core ${core} instance ${instance} noise ${noise}`;
   }
 
   /** Networks present, in the paper's order ({@link RECURRENCE_TYPES}). */
@@ -130,13 +132,13 @@ class RecordIndex {
   }
 
   /** Steps of a network, ascending. */
-  steps(network: RecurrenceType): number[] {
-    return RecordIndex.sorted(this.present.steps.get(network));
+  timeSteps(network: RecurrenceType): number[] {
+    return RecordIndex.sorted(this.present.timeSteps.get(network));
   }
 
   /** The accuracy of one condition; throws naming the condition when it is missing. */
-  get(fn: string, network: RecurrenceType, level: number, step: number, core: number, instance: number, noise: NoiseCondition): number {
-    const key = RecordIndex.key(network, level, step, core, instance, noise);
+  get(fn: string, network: RecurrenceType, level: number, timeStep: number, core: number, instance: number, noise: NoiseCondition): number {
+    const key = RecordIndex.key(network, level, timeStep, core, instance, noise);
     const value = this.values.get(key);
     if (value === undefined) throw new Error(`${fn}: missing record for ${key}`);
     return value;
@@ -148,15 +150,15 @@ function checkRecord(fn: string, r: AccuracyRecord, i: number): void {
   if (!(RECURRENCE_TYPES as readonly string[]).includes(r.network)) throw bad(`unknown network '${r.network}'`);
   if (!Number.isInteger(r.level) || r.level < 0 || r.level > NUM_LEVELS) throw bad(`level ${r.level}, expected an integer in [0, ${NUM_LEVELS}]`);
   if (!noiseConditions(r.level).includes(r.noise)) throw bad(`noise '${r.noise}' at level ${r.level}, expected one of ${noiseConditions(r.level).join(', ')}`);
-  if (!Number.isInteger(r.step) || r.step < 0 || r.step >= RECURRENCE_SPECS[r.network].steps) throw bad(`step ${r.step}, expected an integer in [0, ${RECURRENCE_SPECS[r.network].steps - 1}]`);
+  if (!Number.isInteger(r.timeStep) || r.timeStep < 0 || r.timeStep >= RECURRENCE_SPECS[r.network].timeSteps) throw bad(`time step ${r.timeStep}, expected an integer in [0, ${RECURRENCE_SPECS[r.network].timeSteps - 1}]`);
   if (!Number.isInteger(r.core) || r.core < 0) throw bad(`core ${r.core}`);
   if (!Number.isInteger(r.instance) || r.instance < 0) throw bad(`instance ${r.instance}`);
   if (!(r.accuracy >= 0 && r.accuracy <= 1)) throw bad(`accuracy ${r.accuracy}, expected a fraction in [0, 1]`);
 }
 
 /** Accuracy of one network, level, step and core, averaged over noise conditions, then over instances. */
-function coreAccuracy(fn: string, index: RecordIndex, network: RecurrenceType, level: number, step: number, core: number): number {
-  return mean(index.instances(network, core).map((instance) => mean(noiseConditions(level).map((noise) => index.get(fn, network, level, step, core, instance, noise)))));
+function accuracyOfCore(fn: string, index: RecordIndex, network: RecurrenceType, level: number, timeStep: number, core: number): number {
+  return mean(index.instances(network, core).map((instance) => mean(noiseConditions(level).map((noise) => index.get(fn, network, level, timeStep, core, instance, noise)))));
 }
 
 /** One point of a Figure 2A curve. */
@@ -164,7 +166,7 @@ export interface LevelCurvePoint {
   network: RecurrenceType;
   level: number;
   /** The actual time step. */
-  step: number;
+  timeStep: number;
   /** Position of the step on the x axis of Figure 2A (0, 1, 2). */
   position: number;
   /**
@@ -186,9 +188,9 @@ export function levelCurves(records: readonly AccuracyRecord[]): LevelCurvePoint
   const out: LevelCurvePoint[] = [];
   for (const network of index.networks()) {
     for (const level of index.levels(network)) {
-      plottedSteps(network).forEach((step, position) => {
-        const perCore = index.cores(network).map((core) => coreAccuracy(fn, index, network, level, step, core));
-        out.push({ network, level, step, position, accuracy: meanSd(perCore) });
+      plottedSteps(network).forEach((timeStep, position) => {
+        const perCore = index.cores(network).map((core) => accuracyOfCore(fn, index, network, level, timeStep, core));
+        out.push({ network, level, timeStep, position, accuracy: meanSd(perCore) });
       });
     }
   }
@@ -209,7 +211,7 @@ export interface StepSignificance {
   network: RecurrenceType;
   level: number;
   /** The step compared with step 0 (≥ 1). */
-  step: number;
+  timeStep: number;
   test: typeof STEP_TEST;
   /** Number of pairs: cores × instances × 4 noise types (level 0: cores × instances). */
   n: number;
@@ -249,16 +251,16 @@ export function stepSignificance(records: readonly AccuracyRecord[], options: St
   const out: StepSignificance[] = [];
   for (const network of index.networks()) {
     for (const level of index.levels(network)) {
-      for (const step of index.steps(network).filter((s) => s >= 1)) {
+      for (const timeStep of index.timeSteps(network).filter((s) => s >= 1)) {
         const diffs: number[] = [];
         for (const core of index.cores(network)) {
           for (const instance of index.instances(network, core)) {
             for (const noise of noiseConditions(level)) {
-              diffs.push(index.get(fn, network, level, step, core, instance, noise) - index.get(fn, network, level, 0, core, instance, noise));
+              diffs.push(index.get(fn, network, level, timeStep, core, instance, noise) - index.get(fn, network, level, 0, core, instance, noise));
             }
           }
         }
-        out.push({ network, level, step, test: STEP_TEST, alpha, ...pairedTest(diffs, alpha) });
+        out.push({ network, level, timeStep, test: STEP_TEST, alpha, ...pairedTest(diffs, alpha) });
       }
     }
   }
@@ -282,7 +284,7 @@ export interface GainRow {
   instance: number | 'mean';
   level: number;
   /** The step the gain is measured at: the network's last ({@link lastStep}). */
-  step: number;
+  timeStep: number;
   /** accuracy(last step) − accuracy(step 0), averaged over noise types; mean ± s.t.d. over cores. */
   gain: MeanSd;
   /** The same gain per noise type (level 0: 'clean'), mean ± s.t.d. over cores. */
@@ -303,15 +305,15 @@ export function levelGainTable(records: readonly AccuracyRecord[], level = 5): G
   const index = new RecordIndex(fn, records);
   const out: GainRow[] = [];
   for (const network of index.networks().filter((n) => index.levels(n).includes(level))) {
-    const step = lastStep(network);
+    const timeStep = lastStep(network);
     const cores = index.cores(network);
-    const gain = (core: number, instance: number, noise: NoiseCondition) => index.get(fn, network, level, step, core, instance, noise) - index.get(fn, network, level, 0, core, instance, noise);
+    const gain = (core: number, instance: number, noise: NoiseCondition) => index.get(fn, network, level, timeStep, core, instance, noise) - index.get(fn, network, level, 0, core, instance, noise);
     const row = (instance: number | 'mean', instancesOf: (core: number) => number[]): GainRow => {
       // perNoise[k][c]: gain on noise condition k of core c, averaged over the instances.
       const conditions = noiseConditions(level);
       const perNoise = conditions.map((noise) => cores.map((core) => mean(instancesOf(core).map((i) => gain(core, i, noise)))));
       const overNoise = cores.map((_, c) => mean(perNoise.map((k) => k[c]!)));
-      return { network, instance, level, step, gain: meanSd(overNoise), byNoise: conditions.map((noise, k) => ({ noise, ...meanSd(perNoise[k]!) })) };
+      return { network, instance, level, timeStep, gain: meanSd(overNoise), byNoise: conditions.map((noise, k) => ({ noise, ...meanSd(perNoise[k]!) })) };
     };
     const instances = [...new Set(cores.flatMap((core) => index.instances(network, core)))].sort((a, b) => a - b);
     for (const instance of instances) {

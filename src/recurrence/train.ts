@@ -1,26 +1,28 @@
 /**
  * Training of the recurrent weights (Methods 4.1). The core stays frozen:
- * only the recurrent parameters are variables.
+ * only the recurrent weights are variables. What a type is trained on follows
+ * from its origin in {@link RECURRENCE_SPECS}:
  *
- * - FB-TT, LR-TT: cross-entropy at the last of 3 time steps, on batches made
- *   of equal fifths of clean images and of each noise type at level 3.
- * - FB-PC: the decoder P is trained to reconstruct r1 from r2 (mean squared
- *   error) on clean images, through the core's feedforward pass.
+ * - task-trained (FB-TT, LR-TT): cross-entropy at the last time step, on
+ *   batches made of equal fifths of clean images and of each noise type at
+ *   level 3;
+ * - reconstruction-trained (FB-PC): the decoder P is trained to reconstruct r1
+ *   from r2 (mean squared error) on clean images, through the core's
+ *   feedforward pass.
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { hashConfig } from '../io/cache';
 import { ImageSet, NUM_PIXELS, sliceSet } from '../data/mnist';
 import { CoreWeights, crossEntropy, coreForward } from '../model/core';
 import { batchIndices, gatherBatch } from '../model/trainCore';
-import { LoopInfo, loadTrained, trainLoop } from '../model/trainLoop';
+import { LoopInfo, loadTrained, TrainingConfig, trainLoop } from '../model/trainLoop';
+import { Calibration, noiseParam } from '../noise/calibrate';
 import { degradeImages, NOISE_TYPES } from '../noise/degrade';
-import { hashConfig } from '../run/cache';
-import type { Calibration } from '../run/coreStages';
-import type { TrainingConfig } from '../run/profiles';
-import { noiseParam } from '../run/coreStages';
-import { finalLogits, initRecurrentParams, makeNetwork, predictR1, RecurrenceType } from './networks';
+import { finalLogits, makeNetwork } from './networks';
+import { PredictiveRule, RECURRENCE_SPECS, RecurrenceType, RuleSettings } from './rules';
 
-/** Training settings of FB-TT and LR-TT (init s.d. in the paper: .001). */
+/** Training settings of the task-trained types (init s.d. in the paper: .001). */
 export interface RecurrenceTrainingConfig extends TrainingConfig {
   /** Noise level of the training mixture (paper: 3). */
   noiseLevel: number;
@@ -29,21 +31,28 @@ export interface RecurrenceTrainingConfig extends TrainingConfig {
 /** Settings of the FB-PC decoder's reconstruction training. */
 export type DecoderTrainingConfig = TrainingConfig;
 
-/** Everything that determines a trained set of recurrent weights. */
+/** Everything that determines a trained set of recurrent weights; its hash keys the cache. */
 export interface RecurrenceKey {
   type: RecurrenceType;
   instance: number;
+  /** Seed of the initial weights and of the batch order. */
+  seed: number;
   /** Hash of the core's key. */
   core: string;
   training: RecurrenceTrainingConfig | DecoderTrainingConfig;
-  /** Hash of the calibration (task-trained types train on calibrated noise). */
+  /** Hash of the calibration (task-trained types train on calibrated noise); null otherwise. */
   calibration: string | null;
 }
 
 /** A trained set of recurrent weights and its record. */
 export interface TrainedRecurrence {
-  params: Record<string, tf.Tensor>;
+  weights: Record<string, tf.Tensor>;
   info: LoopInfo & { key: RecurrenceKey };
+}
+
+/** The seed of instance `instance` of a trained type: distinct per type and instance. */
+export function recurrenceSeed(type: RecurrenceType, instance: number): number {
+  return 1000 * (instance + 1) + 1 + Object.keys(RECURRENCE_SPECS).indexOf(type);
 }
 
 /** The file of trained weights for a key. */
@@ -54,7 +63,7 @@ export function recurrenceFile(dir: string, key: RecurrenceKey): string {
 /** Loads trained recurrent weights, or null when absent or corrupt. */
 export function loadRecurrence(dir: string, key: RecurrenceKey): TrainedRecurrence | null {
   const loaded = loadTrained(recurrenceFile(dir, key));
-  return loaded ? { params: loaded.params, info: loaded.meta as TrainedRecurrence['info'] } : null;
+  return loaded ? { weights: loaded.params, info: loaded.meta as TrainedRecurrence['info'] } : null;
 }
 
 /**
@@ -77,84 +86,72 @@ export function mixtureBatch(train: ImageSet, indices: Int32Array, calibration: 
   return { x: tf.tensor4d(pixels, [indices.length, 28, 28, 1]), y: tf.tensor1d(labels, 'int32') };
 }
 
-/** Options for {@link trainRecurrence}. */
-export interface TrainRecurrenceOptions {
-  type: 'FB-TT' | 'LR-TT';
-  instance: number;
-  core: CoreWeights;
-  coreHash: string;
-  calibration: Calibration;
-  training: RecurrenceTrainingConfig;
-  train: ImageSet;
-  fillValue: number;
-  dir: string;
-  label?: string;
-  stopAfterSteps?: number;
-}
-
-/** Trains FB-TT or LR-TT weights on the noise mixture (or loads them). */
-export async function trainRecurrence(options: TrainRecurrenceOptions): Promise<TrainedRecurrence> {
-  const { type, instance, core, calibration, training: cfg, train } = options;
-  const key: RecurrenceKey = { type, instance, core: options.coreHash, training: cfg, calibration: hashConfig(calibration) };
-  const cached = loadRecurrence(options.dir, key);
-  if (cached) return cached;
-  const n = Math.min(cfg.trainImages, train.n);
-  const seed = 1000 * (instance + 1) + (type === 'FB-TT' ? 1 : 2);
-  const { params, info } = await trainLoop({
-    key,
-    file: recurrenceFile(options.dir, key),
-    init: () => initRecurrentParams(type, seed, cfg.initSd),
-    loss: (vars, step) => {
-      const { x, y } = mixtureBatch(train, batchIndices(seed, step, cfg.batchSize, n), calibration, cfg.noiseLevel, options.fillValue);
-      const net = makeNetwork(type, core, vars);
-      return { loss: crossEntropy(finalLogits(net, x), y), images: cfg.batchSize };
-    },
-    config: cfg,
-    label: options.label ?? `${type} i${instance}`,
-    meta: { key },
-    stopAfterSteps: options.stopAfterSteps,
-  });
-  return { params, info: { ...info, key } };
-}
-
-/** Options for {@link trainDecoder}. */
-export interface TrainDecoderOptions {
-  instance: number;
-  core: CoreWeights;
-  coreHash: string;
-  training: DecoderTrainingConfig;
-  train: ImageSet;
-  dir: string;
-  label?: string;
-}
-
-/** Mean squared reconstruction error of r1 from r2 on clean images `x`. */
-export function reconstructionError(params: Record<string, tf.Tensor>, core: CoreWeights, x: tf.Tensor4D): tf.Scalar {
+/** Mean squared reconstruction error of r1 from r2 on clean images `x` by an FB-PC rule's decoder. */
+export function reconstructionError(rule: PredictiveRule, core: CoreWeights, x: tf.Tensor4D): tf.Scalar {
   return tf.tidy(() => {
     const { r1, r2 } = coreForward(core, x);
-    return tf.mean(tf.squaredDifference(predictR1(params, r2), r1)) as tf.Scalar;
+    return tf.mean(tf.squaredDifference(rule.predict(r2), r1)) as tf.Scalar;
   });
 }
 
-/** Trains the FB-PC decoder to reconstruct r1 from r2 on clean images (or loads it). */
-export async function trainDecoder(options: TrainDecoderOptions): Promise<TrainedRecurrence> {
-  const { instance, core, training: cfg, train } = options;
-  const key: RecurrenceKey = { type: 'FB-PC', instance, core: options.coreHash, training: cfg, calibration: null };
+/** Options for {@link trainRecurrentWeights}. */
+export interface TrainRecurrentOptions {
+  type: RecurrenceType;
+  instance: number;
+  core: CoreWeights;
+  coreHash: string;
+  /** Task-trained types: the levels of the training mixture. */
+  calibration: Calibration;
+  /** The task-trained config for task-trained types, the decoder's for reconstruction-trained ones. */
+  training: RecurrenceTrainingConfig | DecoderTrainingConfig;
+  /** Rule settings (FB-PC's options matter only at run time, not for the decoder's training). */
+  settings: RuleSettings;
+  train: ImageSet;
+  /** Fill value of occlusion (the mean training intensity). */
+  fillValue: number;
+  /** Cache directory. */
+  dir: string;
+  label?: string;
+  stopAfterBatches?: number;
+}
+
+/** The cache key of a trained type's weights. */
+export function recurrenceKey(options: Pick<TrainRecurrentOptions, 'type' | 'instance' | 'coreHash' | 'calibration' | 'training'>): RecurrenceKey {
+  const { type, instance, coreHash, calibration, training } = options;
+  const taskTrained = RECURRENCE_SPECS[type].origin === 'task-trained';
+  return { type, instance, seed: recurrenceSeed(type, instance), core: coreHash, training, calibration: taskTrained ? hashConfig(calibration) : null };
+}
+
+/** Trains the weights of a trained type (or loads them from the cache). */
+export async function trainRecurrentWeights(options: TrainRecurrentOptions): Promise<TrainedRecurrence> {
+  const { type, core, calibration, training: cfg, train, settings } = options;
+  const spec = RECURRENCE_SPECS[type];
+  if (!spec.init || (spec.origin !== 'task-trained' && spec.origin !== 'reconstruction-trained')) throw new Error(`trainRecurrentWeights: ${type} has no trained weights`);
+  const init = spec.init;
+  const key = recurrenceKey(options);
   const cached = loadRecurrence(options.dir, key);
   if (cached) return cached;
   const n = Math.min(cfg.trainImages, train.n);
-  const seed = 1000 * (instance + 1) + 3;
+  const { seed } = key;
+  const lossOf = (vars: Record<string, tf.Variable>, batch: number): tf.Scalar => {
+    if (spec.origin === 'task-trained') {
+      if (!('noiseLevel' in cfg)) throw new Error(`trainRecurrentWeights: ${type} is task-trained and needs a training config with a noiseLevel`);
+      const { x, y } = mixtureBatch(train, batchIndices(seed, batch, cfg.batchSize, n), calibration, cfg.noiseLevel, options.fillValue);
+      return crossEntropy(finalLogits(makeNetwork(type, core, vars, settings), x), y);
+    }
+    const rule = spec.rule(vars, settings);
+    if (!(rule instanceof PredictiveRule)) throw new Error(`trainRecurrentWeights: ${type} is reconstruction-trained but its rule has no decoder`);
+    return reconstructionError(rule, core, gatherBatch(train, batchIndices(seed, batch, cfg.batchSize, n)).x);
+  };
   const { params, info } = await trainLoop({
     key,
     file: recurrenceFile(options.dir, key),
-    init: () => initRecurrentParams('FB-PC', seed, cfg.initSd),
-    loss: (vars, step) => {
-      const { x } = gatherBatch(train, batchIndices(seed, step, cfg.batchSize, n));
-      return { loss: reconstructionError(vars, core, x), images: cfg.batchSize };
-    },
+    init: () => init(seed, cfg.initSd),
+    loss: (vars, batch) => ({ loss: lossOf(vars, batch), images: cfg.batchSize }),
     config: cfg,
-    label: options.label ?? `FB-PC decoder i${instance}`,
+    label: options.label ?? `${type} i${options.instance}`,
     meta: { key },
+    stopAfterBatches: options.stopAfterBatches,
   });
-  return { params, info: { ...info, key } };
+  return { weights: params, info: { ...info, key } };
 }

@@ -7,15 +7,15 @@
 import * as path from 'node:path';
 import { initBackend } from '../backend';
 import { loadMnist, Mnist, sliceSet } from '../data/mnist';
+import { hashConfig, loadJsonChecked, saveJsonChecked } from '../io/cache';
+import { createProgress } from '../io/progress';
 import { CoreWeights, disposeWeights } from '../model/core';
-import { coreAccuracy } from '../model/evaluate';
+import { feedforwardAccuracy } from '../model/evaluate';
 import { CoreKey, CoreTrainingInfo, loadCore, trainCore } from '../model/trainCore';
-import { calibrateType, CALIBRATION_TARGETS, TypeCalibration } from '../noise/calibrate';
-import { degradeImages, NOISE_TYPES, NoiseType, assertNoiseType, assertLevel } from '../noise/degrade';
-import { hashConfig, loadJsonChecked, saveJsonChecked } from './cache';
-import { assertAllOk, Job, registerJobKind, runJobs, RunJobsOptions } from './jobs';
-import { getProfile, Profile, runDir } from './profiles';
-import { createProgress } from './progress';
+import { Calibration, calibrateType, CALIBRATION_TARGETS, TypeCalibration } from '../noise/calibrate';
+import { degradeImages, NOISE_TYPES, NoiseType, assertNoiseType } from '../noise/degrade';
+import { Job, Phase, registerJobKind, runPhase, RunJobsOptions } from './jobs';
+import { jobIndex, jobProfile, Profile, runDir } from './profiles';
 
 /** The cache key of core `index` of a profile. */
 export function coreKeyOf(profile: Profile, index: number): CoreKey {
@@ -36,23 +36,25 @@ export interface CoreSummary {
 }
 
 async function coreJob(params: Record<string, unknown>): Promise<CoreSummary> {
-  const profile = getProfile(String(params.profile));
-  const index = Number(params.index);
+  const profile = jobProfile(params);
+  const index = jobIndex(params, 'index', profile.cores);
   await initBackend();
   const mnist = loadMnist();
   const key = coreKeyOf(profile, index);
   const { weights, info } = await trainCore({ training: profile.core, seed: key.seed, train: mnist.train, dir: coresDir(profile), label: `core ${index}` });
-  const testAccuracy = coreAccuracy(weights, mnist.test.images, mnist.test.labels, profile.testImages);
+  const testAccuracy = feedforwardAccuracy(weights, mnist.test.images, mnist.test.labels, profile.testImages);
   disposeWeights(weights);
   return { index, seed: key.seed, testAccuracy, testImages: profile.testImages, info };
 }
 
+/** The core-training phase: one job per core. */
+export function corePhase(profile: Profile): Phase {
+  return { name: 'cores', jobs: Array.from({ length: profile.cores }, (_, index): Job => ({ id: `core-${index}`, kind: 'core', params: { profile, index } })) };
+}
+
 /** Trains (or loads) every core of the profile, in parallel jobs. */
-export async function ensureCores(profile: Profile, options: RunJobsOptions = {}): Promise<CoreSummary[]> {
-  const jobs: Job[] = Array.from({ length: profile.cores }, (_, index) => ({ id: `core-${index}`, kind: 'core', params: { profile: profile.name, index } }));
-  const outcomes = await runJobs(jobs, options);
-  assertAllOk('core training', outcomes);
-  return outcomes.map((o) => o.result as CoreSummary);
+export function ensureCores(profile: Profile, options: RunJobsOptions = {}): Promise<CoreSummary[]> {
+  return runPhase<CoreSummary>(corePhase(profile), options);
 }
 
 /** Loads core `index` of a profile from the cache; an error says to train it first. */
@@ -60,16 +62,6 @@ export function loadProfileCore(profile: Profile, index: number): CoreWeights {
   const core = loadCore(coresDir(profile), coreKeyOf(profile, index));
   if (!core) throw new Error(`core ${index} of profile ${profile.name} is not trained yet: run \`repro reproduce --profile ${profile.name}\` or ensureCores()`);
   return core.weights;
-}
-
-/** Noise parameters per type and level (index 0 = level 1), with what they achieved. */
-export interface Calibration {
-  /** Hash of the core the levels were calibrated on. */
-  coreHash: string;
-  seed: number;
-  images: number;
-  targets: readonly number[];
-  types: Record<NoiseType, TypeCalibration>;
 }
 
 /** The validation images calibration uses: the last `images` of the validation split. */
@@ -84,7 +76,7 @@ function calibrationFile(profile: Profile, type: NoiseType): string {
 }
 
 async function calibrateJob(params: Record<string, unknown>): Promise<TypeCalibration> {
-  const profile = getProfile(String(params.profile));
+  const profile = jobProfile(params);
   const type = String(params.type);
   assertNoiseType(type);
   const file = calibrationFile(profile, type);
@@ -98,7 +90,7 @@ async function calibrateJob(params: Record<string, unknown>): Promise<TypeCalibr
   let evaluations = 0;
   const result = calibrateType(
     type,
-    (param, level) => coreAccuracy(weights, degradeImages(set, type, param, { seed: profile.seed, level, fillValue: mnist.trainMean }), set.labels),
+    (param, level) => feedforwardAccuracy(weights, degradeImages(set, type, param, { seed: profile.seed, level, fillValue: mnist.trainMean }), set.labels),
     {
       tolerance: profile.calibration.tolerance,
       maxSteps: profile.calibration.maxSteps,
@@ -111,23 +103,16 @@ async function calibrateJob(params: Record<string, unknown>): Promise<TypeCalibr
   return result;
 }
 
-/** Calibrates (or loads) all four noise types on core 0, in parallel jobs. */
-export async function ensureCalibration(profile: Profile, options: RunJobsOptions = {}): Promise<Calibration> {
-  const jobs: Job[] = NOISE_TYPES.map((type) => ({ id: `calibrate-${type}`, kind: 'calibrate', params: { profile: profile.name, type } }));
-  const outcomes = await runJobs(jobs, options);
-  assertAllOk('noise calibration', outcomes);
-  const types = Object.fromEntries(outcomes.map((o, i) => [NOISE_TYPES[i]!, o.result as TypeCalibration])) as Record<NoiseType, TypeCalibration>;
-  return { coreHash: hashConfig(coreKeyOf(profile, 0)), seed: profile.seed, images: profile.calibration.images, targets: CALIBRATION_TARGETS, types };
+/** The calibration phase (needs core 0): one job per noise type. */
+export function calibrationPhase(profile: Profile): Phase {
+  return { name: 'noise calibration (needs core 0)', jobs: NOISE_TYPES.map((type): Job => ({ id: `calibrate-${type}`, kind: 'calibrate', params: { profile, type } })) };
 }
 
-/** The calibrated parameter of a noise type and level (level 0 = clean: the type's neutral value). */
-export function noiseParam(calibration: Calibration, type: NoiseType, level: number): number {
-  assertNoiseType(type);
-  assertLevel(level);
-  if (level === 0) return type === 'contrast' ? 1 : 0;
-  const l = calibration.types[type].levels[level - 1];
-  if (!l) throw new Error(`calibration for ${type} has no level ${level}`);
-  return l.param;
+/** Calibrates (or loads) all four noise types on core 0, in parallel jobs. */
+export async function ensureCalibration(profile: Profile, options: RunJobsOptions = {}): Promise<Calibration> {
+  const results = await runPhase<TypeCalibration>(calibrationPhase(profile), options);
+  const types = Object.fromEntries(results.map((r, i) => [NOISE_TYPES[i]!, r])) as Record<NoiseType, TypeCalibration>;
+  return { coreHash: hashConfig(coreKeyOf(profile, 0)), seed: profile.seed, images: profile.calibration.images, targets: CALIBRATION_TARGETS, types };
 }
 
 registerJobKind('core', coreJob);

@@ -7,8 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type Figure, type SavedFigure, saveFigure } from '../figures/figure';
 import { fig8a, fig8b } from '../figures/fig8';
-import { figuresDir, runDir, type Profile } from '../run/profiles';
-import { writeFileAtomic } from '../run/cache';
+import { figuresDir, runDir, type Profile } from './profiles';
+import { writeFileAtomic } from '../io/cache';
 import {
   analyzeFmriDirectory,
   analyzeFmriFiles,
@@ -16,8 +16,8 @@ import {
   type FmriAnalysisOptions,
   type FmriResults,
   type TruthComparisonRow,
-} from './analysis';
-import { type SyntheticFmriDataset, type SyntheticFmriOptions, writeSyntheticFmri } from './synthetic';
+} from '../fmri/analysis';
+import { type SyntheticFmriDataset, type SyntheticFmriOptions, writeSyntheticFmri } from '../fmri/synthetic';
 
 /** Size of the synthetic set per profile: smaller in smoke (tests, CI). */
 export function syntheticFmriOptions(profile: Profile, seed = profile.seed): SyntheticFmriOptions {

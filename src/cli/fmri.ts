@@ -8,11 +8,11 @@
 import * as path from 'node:path';
 import { saveFigure } from '../figures/figure';
 import { fig8a, fig8b } from '../figures/fig8';
-import { getProfile } from '../run/profiles';
-import { writeFileAtomic } from '../run/cache';
-import { analyzeFmriDirectory, type FmriAnalysisOptions } from './analysis';
-import { syntheticFmriOptions } from './stage';
-import { writeSyntheticFmri } from './synthetic';
+import { getProfile } from '../stages/profiles';
+import { writeFileAtomic } from '../io/cache';
+import { analyzeFmriDirectory, type FmriAnalysisOptions } from '../fmri/analysis';
+import { syntheticFmriOptions } from '../stages/fmri';
+import { writeSyntheticFmri } from '../fmri/synthetic';
 
 const USAGE = `usage:
   repro fmri --data DIR [--out FILE] [--figures DIR] [--regions V1,V2,...] [--blur-level N] [--alpha A]

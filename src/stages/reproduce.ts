@@ -11,14 +11,16 @@ import { BackendInfo, initBackend } from '../backend';
 import { loadMnist } from '../data/mnist';
 import { fig1b, figCalibration } from '../figures/fig1';
 import { saveFigure } from '../figures/figure';
-import { runFmriStage } from '../fmri/stage';
 import { fig2a } from '../figures/fig2';
-import { levelGainTable } from '../recurrence/accuracy';
-import { ensureRecurrence } from '../recurrence/stage';
+import { writeFileAtomic } from '../io/cache';
+import { Calibration } from '../noise/calibrate';
 import { NOISE_TYPES, NoiseType } from '../noise/degrade';
-import { writeFileAtomic } from './cache';
-import { Calibration, CoreSummary, ensureCalibration, ensureCores } from './coreStages';
+import { levelGainTable } from '../recurrence/accuracy';
+import { calibrationPhase, corePhase, CoreSummary, ensureCalibration, ensureCores } from './cores';
+import { runFmriStage } from './fmri';
+import { Phase } from './jobs';
 import { figuresDir, Profile, projectRoot, runDir } from './profiles';
+import { ensureRecurrence, recurrenceEvaluationPhase, recurrenceTrainingPhase } from './recurrence';
 
 /** A stage's timing in the manifest. */
 export interface StageRecord {
@@ -49,7 +51,16 @@ export interface Manifest {
 /** Options for {@link reproduce}. */
 export interface ReproduceOptions {
   /** Most parallel worker processes (default: CPU count). */
-  jobs?: number;
+  workers?: number;
+}
+
+/**
+ * Every job of a reproduction, in phases: the list `reproduce` runs (through
+ * the `ensure…` functions, which build the same phases) and `--print-jobs`
+ * prints for a cluster scheduler.
+ */
+export function reproductionPhases(profile: Profile): Phase[] {
+  return [corePhase(profile), calibrationPhase(profile), recurrenceTrainingPhase(profile), recurrenceEvaluationPhase(profile)];
 }
 
 function gitCommit(): string | null {
@@ -85,7 +96,7 @@ export async function reproduce(profile: Profile, options: ReproduceOptions = {}
     writeFileAtomic(file, JSON.stringify(value, null, 1));
     results.push(path.relative(projectRoot(), file));
   };
-  const jobOptions = { concurrency: options.jobs ?? os.cpus().length };
+  const jobOptions = { workers: options.workers ?? os.cpus().length };
 
   const cores = await stage('cores', () => ensureCores(profile, jobOptions));
   saveResult('cores', cores satisfies CoreSummary[]);

@@ -7,41 +7,13 @@
  * - `paper`: the paper's scale (5 cores, 40000 batches of 256); meant for a GPU.
  */
 import * as path from 'node:path';
+import type { CoreTrainingConfig } from '../model/trainCore';
+import type { CalibrationConfig } from '../noise/calibrate';
 import type { DecoderTrainingConfig, RecurrenceTrainingConfig } from '../recurrence/train';
+import { DEFAULT_PREDICTIVE, type PredictiveOptions } from '../recurrence/rules';
 
 export const PROFILE_NAMES = ['smoke', 'quick', 'paper'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
-
-/** Settings of one SGD training run (the core, the recurrent weights, the FB-PC decoder). */
-export interface TrainingConfig {
-  /** Minibatch size. */
-  batchSize: number;
-  /** Number of SGD steps. */
-  steps: number;
-  /** SGD learning rate. */
-  learningRate: number;
-  /** SGD momentum (0 = plain SGD). */
-  momentum: number;
-  /** Weight init standard deviation (truncated normal). */
-  initSd: number;
-  /** Training images used (the first n of the 55000-image train split). */
-  trainImages: number;
-  /** Steps between checkpoints. */
-  checkpointEvery: number;
-}
-
-/** Training settings of the feedforward core. */
-export type CoreTrainingConfig = TrainingConfig;
-
-/** Noise calibration settings. */
-export interface CalibrationConfig {
-  /** Validation images used (the last n of the 5000-image validation split when smaller). */
-  images: number;
-  /** Stop bisecting a level when within this many accuracy points (fraction) of its target. */
-  tolerance: number;
-  /** Most bisection steps per level. */
-  maxSteps: number;
-}
 
 /** Settings of the recurrence stage (section 2.1, Methods 4.1). */
 export interface RecurrenceConfig {
@@ -49,6 +21,8 @@ export interface RecurrenceConfig {
   train: RecurrenceTrainingConfig;
   /** FB-PC decoder: reconstruction of r1 from r2 on clean images. */
   decoder: DecoderTrainingConfig;
+  /** FB-PC dynamics (α, λ, β, error normalisation). */
+  predictive: PredictiveOptions;
   /** Test images per condition for the accuracy evaluation. */
   evalImages: number;
   /** Validation images per condition for tuning LR-SS widths and the Grads step. */
@@ -73,12 +47,13 @@ const PROFILES: Record<ProfileName, Profile> = {
   smoke: {
     name: 'smoke',
     cores: 1,
-    core: { batchSize: 64, steps: 150, learningRate: 0.05, momentum: 0.9, initSd: 0.02, trainImages: 55000, checkpointEvery: 50 },
+    core: { batchSize: 64, batches: 150, learningRate: 0.05, momentum: 0.9, initSd: 0.02, trainImages: 55000, checkpointEvery: 50 },
     calibration: { images: 500, tolerance: 0.03, maxSteps: 6 },
     testImages: 1000,
     recurrence: {
-      train: { batchSize: 32, steps: 20, learningRate: 0.05, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 10, noiseLevel: 3 },
-      decoder: { batchSize: 32, steps: 30, learningRate: 5, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 10 },
+      train: { batchSize: 32, batches: 20, learningRate: 0.05, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 10, noiseLevel: 3 },
+      decoder: { batchSize: 32, batches: 30, learningRate: 5, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 10 },
+      predictive: DEFAULT_PREDICTIVE,
       evalImages: 50,
       tuneImages: 30,
     },
@@ -87,12 +62,13 @@ const PROFILES: Record<ProfileName, Profile> = {
   quick: {
     name: 'quick',
     cores: 2,
-    core: { batchSize: 64, steps: 2000, learningRate: 0.05, momentum: 0.9, initSd: 0.02, trainImages: 55000, checkpointEvery: 250 },
+    core: { batchSize: 64, batches: 2000, learningRate: 0.05, momentum: 0.9, initSd: 0.02, trainImages: 55000, checkpointEvery: 250 },
     calibration: { images: 5000, tolerance: 0.01, maxSteps: 10 },
     testImages: 10000,
     recurrence: {
-      train: { batchSize: 64, steps: 150, learningRate: 0.05, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 50, noiseLevel: 3 },
-      decoder: { batchSize: 64, steps: 300, learningRate: 5, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 100 },
+      train: { batchSize: 64, batches: 150, learningRate: 0.05, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 50, noiseLevel: 3 },
+      decoder: { batchSize: 64, batches: 300, learningRate: 5, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 100 },
+      predictive: DEFAULT_PREDICTIVE,
       evalImages: 300,
       tuneImages: 200,
     },
@@ -101,12 +77,13 @@ const PROFILES: Record<ProfileName, Profile> = {
   paper: {
     name: 'paper',
     cores: 5,
-    core: { batchSize: 256, steps: 40000, learningRate: 0.05, momentum: 0.9, initSd: 0.02, trainImages: 55000, checkpointEvery: 1000 },
+    core: { batchSize: 256, batches: 40000, learningRate: 0.05, momentum: 0.9, initSd: 0.02, trainImages: 55000, checkpointEvery: 1000 },
     calibration: { images: 5000, tolerance: 0.005, maxSteps: 14 },
     testImages: 10000,
     recurrence: {
-      train: { batchSize: 256, steps: 40000, learningRate: 0.05, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 1000, noiseLevel: 3 },
-      decoder: { batchSize: 256, steps: 40000, learningRate: 5, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 1000 },
+      train: { batchSize: 256, batches: 40000, learningRate: 0.05, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 1000, noiseLevel: 3 },
+      decoder: { batchSize: 256, batches: 40000, learningRate: 5, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 1000 },
+      predictive: DEFAULT_PREDICTIVE,
       evalImages: 10000,
       tuneImages: 1000,
     },
@@ -140,4 +117,33 @@ export function runDir(profile: Profile | ProfileName): string {
 /** `figures/<profile>`: the rendered figures. */
 export function figuresDir(profile: Profile | ProfileName): string {
   return path.join(projectRoot(), 'figures', typeof profile === 'string' ? profile : profile.name);
+}
+
+/**
+ * The profile a job carries in its parameters, checked: an object with a
+ * known name and the fields every stage reads. Jobs run exactly this
+ * configuration (a notebook may have edited it), never the stock profile of
+ * the same name.
+ */
+export function jobProfile(params: Record<string, unknown>): Profile {
+  const p = params.profile;
+  const fail = (what: string): never => {
+    throw new Error(`job parameter 'profile': ${what}`);
+  };
+  if (!p || typeof p !== 'object' || Array.isArray(p)) return fail(`expected a profile object, got ${JSON.stringify(p)}`);
+  const o = p as Record<string, unknown>;
+  if (typeof o.name !== 'string' || !(PROFILE_NAMES as readonly string[]).includes(o.name)) fail(`name ${JSON.stringify(o.name)}, expected one of ${PROFILE_NAMES.join(', ')}`);
+  if (!Number.isInteger(o.cores) || (o.cores as number) < 1) fail(`cores ${JSON.stringify(o.cores)}, expected a positive integer`);
+  if (!Number.isInteger(o.seed)) fail(`seed ${JSON.stringify(o.seed)}, expected an integer`);
+  for (const field of ['core', 'calibration', 'recurrence']) if (!o[field] || typeof o[field] !== 'object') fail(`missing '${field}' settings`);
+  return p as Profile;
+}
+
+/** A job parameter that must be a non-negative integer below `limit`. */
+export function jobIndex(params: Record<string, unknown>, name: string, limit: number): number {
+  const v = params[name];
+  if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= limit) {
+    throw new Error(`job parameter '${name}': ${JSON.stringify(v)}, expected an integer in [0, ${limit - 1}]`);
+  }
+  return v as number;
 }

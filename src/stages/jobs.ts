@@ -1,15 +1,19 @@
 /**
- * Independent jobs (a core's training, a noise type's calibration, later the
- * recurrent networks) run in worker processes, up to the number of cores, each
- * with its own backend. A failing job is reported and does not stop the
- * others; their results are kept. `jobCommands` prints the same list as shell
- * commands for a cluster scheduler (one per line: a Slurm array, GNU parallel).
+ * Independent jobs (a core's training, a noise type's calibration, a
+ * recurrent network's training or evaluation) run in worker processes, one per
+ * CPU by default, each with its own backend. A job carries the whole
+ * configuration it runs (the profile object, not its name), so a notebook that
+ * edits a profile gets jobs of the edited one. A failing job is reported and
+ * does not stop the others; their results are kept. The jobs of a run come in
+ * phases (a phase needs the cached results of the ones before it); the same
+ * phase lists serve `reproduce` and `--print-jobs`, which prints them as shell
+ * commands for a cluster scheduler.
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeFileAtomic } from './cache';
+import { writeFileAtomic } from '../io/cache';
 
 /** A job: a kind known to the job registry and its JSON parameters. */
 export interface Job {
@@ -30,10 +34,16 @@ export interface JobOutcome {
   seconds: number;
 }
 
+/** Jobs that can run in parallel once the phases before them are done. */
+export interface Phase {
+  name: string;
+  jobs: Job[];
+}
+
 /** Options for {@link runJobs}. */
 export interface RunJobsOptions {
-  /** Most jobs at once (default: number of CPU cores). */
-  concurrency?: number;
+  /** Most worker processes at once (default: number of CPUs). */
+  workers?: number;
   /** Run in this process instead of workers (tests, notebooks, a single job). */
   inProcess?: boolean;
 }
@@ -68,6 +78,11 @@ export function jobCommands(jobs: Job[]): string {
   return jobs.map((j) => jobCommand(j)).join('\n');
 }
 
+/** Phases as a shell script: a comment line per phase, then its jobs, one command per line. */
+export function phaseCommands(phases: Phase[]): string {
+  return phases.map((p, i) => `# phase ${i + 1} (jobs in parallel, after phase ${i}): ${p.name}\n${jobCommands(p.jobs)}`).join('\n');
+}
+
 function runWorker(job: Job, outFile: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath(), 'job', '--kind', job.kind, '--params', JSON.stringify(job.params), '--out', outFile], {
@@ -92,8 +107,8 @@ function runWorker(job: Job, outFile: string): Promise<void> {
 
 /** Runs jobs, in parallel worker processes unless `inProcess`; never throws for a job's failure. */
 export async function runJobs(jobs: Job[], options: RunJobsOptions = {}): Promise<JobOutcome[]> {
-  const concurrency = Math.max(1, options.concurrency ?? os.cpus().length);
-  const inProcess = options.inProcess ?? (jobs.length <= 1 || concurrency === 1);
+  const workers = Math.max(1, options.workers ?? os.cpus().length);
+  const inProcess = options.inProcess ?? (jobs.length <= 1 || workers === 1);
   const outcomes: JobOutcome[] = new Array(jobs.length);
   const tmpDir = inProcess ? '' : fs.mkdtempSync(path.join(os.tmpdir(), 'repro-jobs-'));
   let next = 0;
@@ -119,7 +134,7 @@ export async function runJobs(jobs: Job[], options: RunJobsOptions = {}): Promis
       }
     }
   };
-  await Promise.all(Array.from({ length: inProcess ? 1 : Math.min(concurrency, jobs.length) }, worker));
+  await Promise.all(Array.from({ length: inProcess ? 1 : Math.min(workers, jobs.length) }, worker));
   if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
   return outcomes;
 }
@@ -133,4 +148,11 @@ export function writeJobResult(outFile: string, result: unknown): void {
 export function assertAllOk(stage: string, outcomes: JobOutcome[]): void {
   const failed = outcomes.filter((o) => !o.ok);
   if (failed.length) throw new Error(`${stage}: ${failed.length} of ${outcomes.length} jobs failed: ${failed.map((f) => `${f.id}: ${f.error}`).join('; ')}`);
+}
+
+/** Runs a phase's jobs and returns their results in job order; throws (after all ran) if any failed. */
+export async function runPhase<T>(phase: Phase, options: RunJobsOptions = {}): Promise<T[]> {
+  const outcomes = await runJobs(phase.jobs, options);
+  assertAllOk(phase.name, outcomes);
+  return outcomes.map((o) => o.result as T);
 }

@@ -1,0 +1,298 @@
+/**
+ * The recurrence stage of a run: train the recurrent weights (the task-trained
+ * types and the FB-PC decoder; two instantiations per core), tune the LR-SS
+ * widths and the Grads step on the validation split, then measure every
+ * network's accuracy on every noise type and level at every time step. Each
+ * piece is a cached job; the jobs of a phase run in parallel worker processes.
+ * Which types are trained, derived or fixed is read from the table of
+ * recurrence types ({@link RECURRENCE_SPECS}).
+ */
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../backend';
+import { ImageSet, loadMnist, Mnist, NUM_PIXELS, sliceSet } from '../data/mnist';
+import { hashConfig, loadJsonChecked, saveJsonChecked } from '../io/cache';
+import { createProgress } from '../io/progress';
+import { CoreWeights, disposeWeights } from '../model/core';
+import { Calibration, noiseParam } from '../noise/calibrate';
+import { degradeImages, NOISE_TYPES, NoiseType, NUM_LEVELS } from '../noise/degrade';
+import { AccuracyRecord } from '../recurrence/accuracy';
+import { disposeNetwork, feedforwardNetwork, makeNetwork, predictAtSteps, randomControlParams, RecurrentNetwork } from '../recurrence/networks';
+import { assertRecurrenceType, DEFAULT_RULE_SETTINGS, PredictiveRule, RECURRENCE_SPECS, RECURRENCE_TYPES, RecurrenceType, RuleSettings, trainedTypes } from '../recurrence/rules';
+import {
+  DecoderTrainingConfig, loadRecurrence, mixtureBatch, reconstructionError, RecurrenceKey, recurrenceKey, RecurrenceTrainingConfig, recurrenceSeed,
+  TrainedRecurrence, trainRecurrentWeights,
+} from '../recurrence/train';
+import { coreKeyOf, ensureCalibration, loadProfileCore } from './cores';
+import { Job, Phase, registerJobKind, runPhase, RunJobsOptions } from './jobs';
+import { jobIndex, jobProfile, Profile, runDir } from './profiles';
+
+/** Batch size of evaluation. */
+const EVAL_BATCH = 200;
+
+function recurrenceDir(profile: Profile): string {
+  return path.join(runDir(profile), 'recurrence');
+}
+
+/** The training settings of a trained type: task-trained types share one, the FB-PC decoder has its own. */
+export function trainingConfigOf(profile: Profile, type: RecurrenceType): RecurrenceTrainingConfig | DecoderTrainingConfig {
+  return RECURRENCE_SPECS[type].origin === 'task-trained' ? profile.recurrence.train : profile.recurrence.decoder;
+}
+
+/** The key of a trained set of recurrent weights of a profile. */
+export function recurrenceKeyOf(profile: Profile, core: number, type: RecurrenceType, instance: number, calibration: Calibration): RecurrenceKey {
+  return recurrenceKey({ type, instance, coreHash: hashConfig(coreKeyOf(profile, core)), calibration, training: trainingConfigOf(profile, type) });
+}
+
+/** Summary of one training job. */
+export interface RecurrenceTrainingSummary {
+  core: number;
+  type: RecurrenceType;
+  instance: number;
+  imagesPerSec: number;
+  trainSeconds: number;
+  initialLoss: number;
+  finalLoss: number;
+  /** Reconstruction-trained types: reconstruction error (mean squared) on clean test images before and after training. */
+  reconstruction?: { before: number; after: number; testImages: number };
+}
+
+/** The rule settings of a profile's networks: tuned LR-SS widths and Grads step, the profile's FB-PC options. */
+export function ruleSettingsOf(profile: Profile, tuning: Pick<Tuning, 'surround' | 'gradStep'>): RuleSettings {
+  return { surround: { sigmaExc: tuning.surround.sigmaExc, sigmaInh: tuning.surround.sigmaInh }, gradStep: tuning.gradStep.eta, predictive: profile.recurrence.predictive };
+}
+
+async function trainJob(params: Record<string, unknown>): Promise<RecurrenceTrainingSummary> {
+  const profile = jobProfile(params);
+  const coreIndex = jobIndex(params, 'core', profile.cores);
+  const type = String(params.type);
+  assertRecurrenceType(type);
+  const instance = jobIndex(params, 'instance', RECURRENCE_SPECS[type].instances);
+  await initBackend();
+  const mnist = loadMnist();
+  const calibration = await ensureCalibration(profile, { inProcess: true });
+  const core = loadProfileCore(profile, coreIndex);
+  // Training needs no tuned setting: only FB-PC's options enter a rule that trains (its decoder's loss ignores them).
+  const settings: RuleSettings = { ...DEFAULT_RULE_SETTINGS, predictive: profile.recurrence.predictive };
+  const trained = await trainRecurrentWeights({
+    type, instance, core, coreHash: hashConfig(coreKeyOf(profile, coreIndex)), calibration, training: trainingConfigOf(profile, type), settings,
+    train: mnist.train, fillValue: mnist.trainMean, dir: recurrenceDir(profile), label: `${type} core ${coreIndex} i${instance}`,
+  });
+  const reconstruction = RECURRENCE_SPECS[type].origin === 'reconstruction-trained' ? decoderErrors(type, core, trained, mnist, profile, settings) : undefined;
+  tf.dispose(Object.values(trained.weights));
+  disposeWeights(core);
+  const i = trained.info;
+  return { core: coreIndex, type, instance, imagesPerSec: i.imagesPerSec, trainSeconds: i.trainSeconds, initialLoss: i.initialLoss, finalLoss: i.finalLoss, ...(reconstruction ? { reconstruction } : {}) };
+}
+
+/** A reconstruction-trained type's error on clean test images, untrained (init) vs trained. */
+function decoderErrors(type: RecurrenceType, core: CoreWeights, trained: TrainedRecurrence, mnist: Mnist, profile: Profile, settings: RuleSettings): RecurrenceTrainingSummary['reconstruction'] {
+  const spec = RECURRENCE_SPECS[type];
+  const n = Math.min(500, mnist.test.n);
+  return tf.tidy(() => {
+    const x = tf.tensor4d(mnist.test.images.subarray(0, n * NUM_PIXELS), [n, 28, 28, 1]);
+    const error = (weights: Record<string, tf.Tensor>) => {
+      const rule = spec.rule(weights, settings);
+      if (!(rule instanceof PredictiveRule)) throw new Error(`${type}: reconstruction-trained type without a decoder`);
+      return reconstructionError(rule, core, x).dataSync()[0]!;
+    };
+    const before = error(spec.init!(recurrenceSeed(type, trained.info.key.instance), profile.recurrence.decoder.initSd));
+    return { before, after: error(trained.weights), testImages: n };
+  });
+}
+
+/** Tuned LR-SS widths and Grads step, with the grid measured. */
+export interface Tuning {
+  surround: { sigmaExc: number; sigmaInh: number; accuracy: number };
+  /** The paper's widths on the same images, for comparison. */
+  surroundPaper: { sigmaExc: number; sigmaInh: number; accuracy: number };
+  surroundGrid: { sigmaExc: number; sigmaInh: number; accuracy: number }[];
+  gradStep: { eta: number; accuracy: number };
+  gradGrid: { eta: number; accuracy: number }[];
+  /** Feedforward accuracy on the same images. */
+  feedforward: number;
+  images: number;
+}
+
+/** Surround widths tried: σe × ratio σi/σe (the paper's 1.2 and 1.68 are in the grid). */
+export const SURROUND_GRID = { sigmaExc: [0.8, 1.0, 1.2, 1.5], ratio: [1.2, 1.4, 1.7] } as const;
+export const GRAD_STEP_GRID = [0.3, 1, 3, 10, 30, 100] as const;
+
+/** The tuning set: validation images, equal fifths clean and each noise type at level 3 (the training mixture). */
+function tuningBatch(mnist: Mnist, calibration: Calibration, images: number): { x: tf.Tensor4D; y: tf.Tensor1D } {
+  const v = mnist.validation;
+  const n = Math.min(v.n, images * (NOISE_TYPES.length + 1));
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  return mixtureBatch(v, idx, calibration, 3, mnist.trainMean);
+}
+
+function lastStepAccuracy(net: RecurrentNetwork, x: tf.Tensor4D, y: tf.Tensor1D): number {
+  const labels = y.dataSync() as Int32Array;
+  const last = net.timeSteps - 1;
+  const [pred] = predictAtSteps(net, x.dataSync() as Float32Array, labels, (t) => t === last, EVAL_BATCH);
+  let hits = 0;
+  for (let i = 0; i < labels.length; i++) if (pred![i] === labels[i]) hits++;
+  return hits / labels.length;
+}
+
+function tuningFile(profile: Profile, calibration: Calibration): string {
+  return path.join(recurrenceDir(profile), `tuning-${hashConfig({ core: coreKeyOf(profile, 0), cal: hashConfig(calibration), images: profile.recurrence.tuneImages, SURROUND_GRID, GRAD_STEP_GRID })}.json`);
+}
+
+async function tuneJob(params: Record<string, unknown>): Promise<Tuning> {
+  const profile = jobProfile(params);
+  const calibration = await ensureCalibration(profile, { inProcess: true });
+  const file = tuningFile(profile, calibration);
+  const cached = loadJsonChecked<Tuning>(file);
+  if (cached) return cached;
+  await initBackend();
+  const mnist = loadMnist();
+  const core = loadProfileCore(profile, 0);
+  const { x, y } = tuningBatch(mnist, calibration, profile.recurrence.tuneImages);
+  const progress = createProgress('tune LR-SS and Grads', SURROUND_GRID.sigmaExc.length * SURROUND_GRID.ratio.length + GRAD_STEP_GRID.length + 2);
+  let done = 0;
+  const accuracyOf = (net: RecurrentNetwork) => {
+    const accuracy = lastStepAccuracy(net, x, y);
+    disposeNetwork(net);
+    return accuracy;
+  };
+  const surroundAt = (sigmaExc: number, sigmaInh: number) => {
+    const accuracy = accuracyOf(makeNetwork('LR-SS', core, {}, { surround: { sigmaExc, sigmaInh } }));
+    progress.update(++done, `σe ${sigmaExc} σi ${sigmaInh.toFixed(2)} acc ${(100 * accuracy).toFixed(1)}%`);
+    return { sigmaExc, sigmaInh, accuracy };
+  };
+  const surroundGrid = SURROUND_GRID.sigmaExc.flatMap((se) => SURROUND_GRID.ratio.map((r) => surroundAt(se, Math.round(se * r * 1000) / 1000)));
+  const surroundPaper = surroundAt(1.2, 1.68);
+  const gradGrid = GRAD_STEP_GRID.map((eta) => {
+    const accuracy = accuracyOf(makeNetwork('Grads', core, {}, { gradStep: eta }));
+    progress.update(++done, `η ${eta} acc ${(100 * accuracy).toFixed(1)}%`);
+    return { eta, accuracy };
+  });
+  const feedforward = accuracyOf(feedforwardNetwork(core));
+  const best = <T extends { accuracy: number }>(xs: T[]) => xs.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+  const result: Tuning = { surround: best(surroundGrid), surroundPaper, surroundGrid, gradStep: best(gradGrid), gradGrid, feedforward, images: x.shape[0] };
+  progress.finish(`LR-SS σ ${result.surround.sigmaExc}/${result.surround.sigmaInh}, Grads η ${result.gradStep.eta}`);
+  tf.dispose([x, y]);
+  disposeWeights(core);
+  saveJsonChecked(file, result);
+  return result;
+}
+
+/** The seed of the random weights of a random control. */
+function randomControlSeed(core: number, instance: number): number {
+  return 7000 + 100 * core + instance;
+}
+
+/**
+ * Builds a network of a profile from the cache (trained weights must exist):
+ * trained types load their weights, random controls draw theirs matched to
+ * the trained type they control, the others are built from the settings.
+ */
+export function buildNetwork(profile: Profile, coreIndex: number, type: RecurrenceType, instance: number, calibration: Calibration, tuning: Tuning, core: CoreWeights): RecurrentNetwork {
+  const spec = RECURRENCE_SPECS[type];
+  const load = (t: RecurrenceType): TrainedRecurrence => {
+    const trained = loadRecurrence(recurrenceDir(profile), recurrenceKeyOf(profile, coreIndex, t, instance, calibration));
+    if (!trained) throw new Error(`${t} instance ${instance} of core ${coreIndex} (profile ${profile.name}) is not trained yet: run the recurrence stage`);
+    return trained;
+  };
+  let weights: Record<string, tf.Tensor> = {};
+  if (spec.origin === 'task-trained' || spec.origin === 'reconstruction-trained') {
+    weights = load(type).weights;
+  } else if (spec.origin === 'random') {
+    if (!spec.controlOf) throw new Error(`${type}: a random control must name the type it controls`);
+    const trained = load(spec.controlOf).weights;
+    weights = Object.fromEntries(Object.entries(trained).map(([name, w], k) => [name, randomControlParams(w, randomControlSeed(coreIndex, instance) + 10 * k)]));
+    tf.dispose(Object.values(trained));
+  }
+  return makeNetwork(type, core, weights, ruleSettingsOf(profile, tuning));
+}
+
+/**
+ * Accuracy of a network at every time step on `images` test images of every
+ * condition (clean, and each noise type at levels 1-6).
+ */
+export function evaluateNetwork(net: RecurrentNetwork, test: ImageSet, calibration: Calibration, fillValue: number, ids: { core: number; network: RecurrenceType; instance: number }, onCondition?: () => void): AccuracyRecord[] {
+  const conditions: { noise: NoiseType | 'clean'; level: number }[] = [{ noise: 'clean', level: 0 }, ...NOISE_TYPES.flatMap((noise) => Array.from({ length: NUM_LEVELS }, (_, l) => ({ noise, level: l + 1 })))];
+  const records: AccuracyRecord[] = [];
+  for (const { noise, level } of conditions) {
+    const pixels = noise === 'clean' ? test.images : degradeImages(test, noise, noiseParam(calibration, noise, level), { seed: calibration.seed, level, fillValue });
+    const hits = predictAtSteps(net, pixels, test.labels, () => true, EVAL_BATCH).map((p) => p.reduce((h, c, i) => h + (c === test.labels[i] ? 1 : 0), 0));
+    hits.forEach((h, timeStep) => records.push({ ...ids, noise, level, timeStep, accuracy: h / test.n, images: test.n }));
+    onCondition?.();
+  }
+  return records;
+}
+
+async function evaluateJob(params: Record<string, unknown>): Promise<AccuracyRecord[]> {
+  const profile = jobProfile(params);
+  const coreIndex = jobIndex(params, 'core', profile.cores);
+  const type = String(params.network);
+  assertRecurrenceType(type);
+  const instance = jobIndex(params, 'instance', RECURRENCE_SPECS[type].instances);
+  const calibration = await ensureCalibration(profile, { inProcess: true });
+  const tuning = await tuneJob({ profile });
+  const spec = RECURRENCE_SPECS[type];
+  const keyParts = {
+    core: coreKeyOf(profile, coreIndex), type, instance, cal: hashConfig(calibration), rec: profile.recurrence,
+    tuning: spec.origin === 'fixed' ? tuning.surround : spec.origin === 'none' ? tuning.gradStep : null,
+  };
+  const file = path.join(runDir(profile), 'evaluation', `${type}-c${coreIndex}-i${instance}-${hashConfig(keyParts)}.json`);
+  const cached = loadJsonChecked<AccuracyRecord[]>(file);
+  if (cached) return cached;
+  await initBackend();
+  const mnist = loadMnist();
+  const core = loadProfileCore(profile, coreIndex);
+  const net = buildNetwork(profile, coreIndex, type, instance, calibration, tuning, core);
+  const test = sliceSet(mnist.test, 0, profile.recurrence.evalImages);
+  const progress = createProgress(`evaluate ${type} core ${coreIndex} i${instance}`, 1 + NOISE_TYPES.length * NUM_LEVELS);
+  let done = 0;
+  const records = evaluateNetwork(net, test, calibration, mnist.trainMean, { core: coreIndex, network: type, instance }, () => progress.update(++done));
+  progress.finish();
+  disposeNetwork(net);
+  disposeWeights(core);
+  saveJsonChecked(file, records);
+  return records;
+}
+
+/** The instances of every type, as (type, instance) pairs in table order. */
+function instancesOf(types: readonly RecurrenceType[]): { type: RecurrenceType; instance: number }[] {
+  return types.flatMap((type) => Array.from({ length: RECURRENCE_SPECS[type].instances }, (_, instance) => ({ type, instance })));
+}
+
+/** Phase: tuning, and the training of every trained type's instances on every core. */
+export function recurrenceTrainingPhase(profile: Profile): Phase {
+  const jobs: Job[] = [{ id: 'tune', kind: 'tune-recurrence', params: { profile } }];
+  for (let core = 0; core < profile.cores; core++) {
+    for (const { type, instance } of instancesOf(trainedTypes())) jobs.push({ id: `${type}-c${core}-i${instance}`, kind: 'train-recurrence', params: { profile, core, type, instance } });
+  }
+  return { name: 'recurrence training and tuning', jobs };
+}
+
+/** Phase: the accuracy evaluation of every network, longest (most time steps) first so parallel workers finish together. */
+export function recurrenceEvaluationPhase(profile: Profile): Phase {
+  const jobs: Job[] = [];
+  for (let core = 0; core < profile.cores; core++) {
+    for (const { type, instance } of instancesOf(RECURRENCE_TYPES)) jobs.push({ id: `eval-${type}-c${core}-i${instance}`, kind: 'evaluate-recurrence', params: { profile, core, network: type, instance } });
+  }
+  const timeSteps = (j: Job) => RECURRENCE_SPECS[j.params.network as RecurrenceType].timeSteps;
+  return { name: 'recurrence evaluation', jobs: jobs.sort((a, b) => timeSteps(b) - timeSteps(a)) };
+}
+
+/** What the recurrence stage produced. */
+export interface RecurrenceStageResult {
+  training: RecurrenceTrainingSummary[];
+  tuning: Tuning;
+  records: AccuracyRecord[];
+}
+
+/** Runs (or loads) the whole recurrence stage. */
+export async function ensureRecurrence(profile: Profile, options: RunJobsOptions = {}): Promise<RecurrenceStageResult> {
+  const [tuning, ...training] = await runPhase<unknown>(recurrenceTrainingPhase(profile), options);
+  const evaluated = await runPhase<AccuracyRecord[]>(recurrenceEvaluationPhase(profile), options);
+  return { tuning: tuning as Tuning, training: training as RecurrenceTrainingSummary[], records: evaluated.flat() };
+}
+
+registerJobKind('train-recurrence', trainJob);
+registerJobKind('tune-recurrence', tuneJob);
+registerJobKind('evaluate-recurrence', evaluateJob);
