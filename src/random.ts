@@ -81,6 +81,41 @@ export class Rng {
     return r * Math.cos(2 * Math.PI * v);
   }
 
+  /** Gamma(shape, 1) (Marsaglia & Tsang; shape < 1 through Gamma(shape + 1)·U^(1/shape)). */
+  gamma(shape: number): number {
+    if (!(shape > 0)) throw new Error(`Rng.gamma: shape must be positive, got ${shape}`);
+    if (shape < 1) return this.gamma(shape + 1) * Math.pow(1 - this.uniform(), 1 / shape);
+    const d = shape - 1 / 3;
+    const c = 1 / Math.sqrt(9 * d);
+    for (;;) {
+      const z = this.normal();
+      const v = (1 + c * z) ** 3;
+      if (v <= 0) continue;
+      const u = 1 - this.uniform();
+      if (Math.log(u) < 0.5 * z * z + d - d * v + d * Math.log(v)) return d * v;
+    }
+  }
+
+  /** Beta(a, b), in [0, 1]. */
+  beta(a: number, b: number): number {
+    return this.dirichlet([a, b])[0];
+  }
+
+  /**
+   * Dirichlet(alphas): non-negative weights summing to 1. When every gamma draw
+   * underflows to 0 (tiny alphas) the limit is used: all weight on one entry,
+   * chosen with probability proportional to its alpha.
+   */
+  dirichlet(alphas: readonly number[]): number[] {
+    const g = alphas.map((a) => this.gamma(a));
+    const sum = g.reduce((s, v) => s + v, 0);
+    if (sum > 0) return g.map((v) => v / sum);
+    const total = alphas.reduce((s, a) => s + a, 0);
+    let r = this.uniform() * total;
+    const pick = alphas.findIndex((a) => (r -= a) < 0);
+    return alphas.map((_, i) => (i === (pick < 0 ? alphas.length - 1 : pick) ? 1 : 0));
+  }
+
   /** A uniformly random permutation of 0..n-1 (Fisher-Yates). */
   permutation(n: number): Int32Array {
     const p = new Int32Array(n);
