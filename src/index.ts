@@ -17,6 +17,7 @@ export * from './run/jobs';
 export * from './run/coreStages';
 export * from './figures/fig1';
 export * from './analysis';
+export * from './io';
 export * from './fmri';
 export * from './run/reproduce';
 export * from './bench/bench';
