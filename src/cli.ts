@@ -12,6 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runBench } from './bench/bench';
+import { runAnalyzeCommand } from './cli/analyze';
 import { runFmriCommand } from './cli/fmri';
 import { runNotebooks } from './cli/notebooks';
 import { phaseCommands, runJobInProcess, writeJobResult } from './stages/jobs';
@@ -23,6 +24,7 @@ const USAGE = `usage:
   repro bench [--json] [--batch 64] [--seconds 8]
   repro notebooks [--profile smoke] [--only PREFIX]
   repro fmri --data DIR [--out FILE]   |   repro fmri --synthetic DIR [--seed N]
+  repro analyze participation-ratio|cross-dimensionality|denoising|alignment|predictivity ...   (repro analyze --help)
   repro job --kind KIND --params JSON [--out FILE]`;
 
 async function main(argv: string[]): Promise<void> {
@@ -69,6 +71,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'fmri':
       await runFmriCommand(rest);
+      return;
+    case 'analyze':
+      await runAnalyzeCommand(rest);
       return;
     case 'job': {
       const { values } = parseArgs({ args: rest, options: { kind: { type: 'string' }, params: { type: 'string', default: '{}' }, out: { type: 'string' } } });

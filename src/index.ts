@@ -5,6 +5,7 @@ export * from './data/idx';
 export * from './data/mnist';
 export * from './io/cache';
 export * from './io/progress';
+export * from './io';
 export * from './noise/degrade';
 export * from './noise/calibrate';
 export * from './analysis';

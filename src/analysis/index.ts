@@ -2,3 +2,4 @@
 export * from './denoising';
 export * from './dimensionality';
 export * from './stats';
+export * from './predictivity';

@@ -14,21 +14,15 @@
  * - `/vmap/<key>/<value>` (optional): a string label for a numeric value of
  *   `key`, e.g. `/vmap/stimulus_name/1.0` = "n01443537_22563.JPEG".
  *
- * h5wasm in Node: the package is ESM-only (its `exports` offer no `require`
- * condition), so this CommonJS project loads `dist/node/hdf5_hl.js` with a
- * native `import()` of its file URL. That build is compiled with Emscripten's
- * NODERAWFS, so it opens real paths directly: no copying into `h5wasm.FS`.
- * `await ready` must finish before any File is made. By default the HDF5 C
- * library prints errors to stderr and `new File` returns a bad handle without
- * throwing; this module switches on h5wasm's throwing error handler and also
- * checks the HDF5 signature and the superblock's end-of-file address itself,
- * so a non-HDF5 or truncated file gets a short message naming the file.
+ * Reading goes through `src/io/hdf5.ts` (h5wasm loading, signature and
+ * truncation checks); its {@link InputError}s come out as {@link BDataError}s.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as crypto from 'node:crypto';
 import type * as H5 from 'h5wasm';
+import { InputError } from '../io/errors';
+import { type H5Lib, type OpenHdf5, closeHdf5, hdf5Reason, loadH5wasm, openHdf5 } from '../io/hdf5';
 
 /** One metadata row. */
 export interface BDataMetadataEntry {
@@ -57,100 +51,16 @@ export interface BData {
 }
 
 /** Bad BData input: names the file, the field, and what was expected. */
-export class BDataError extends Error {
-  constructor(readonly file: string, readonly field: string, problem: string) {
-    super(`${file}: ${field}: ${problem}`);
+export class BDataError extends InputError {
+  constructor(file: string, field: string, problem: string) {
+    super(file, field, problem);
     this.name = 'BDataError';
   }
 }
 
-type H5Lib = typeof H5;
-let h5Promise: Promise<H5Lib> | null = null;
-
-/** A native dynamic import: TypeScript's CommonJS output would turn `import()` into `require()`, which h5wasm's exports refuse. */
-const importEsm = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
-
-function h5wasmEntry(): string {
-  for (const dir of require.resolve.paths('h5wasm') ?? []) {
-    const candidate = path.join(dir, 'h5wasm', 'dist', 'node', 'hdf5_hl.js');
-    if (fs.existsSync(candidate)) return candidate;
-  }
-  throw new Error('h5wasm is not installed (looked for h5wasm/dist/node/hdf5_hl.js in node_modules); run npm install');
-}
-
-/** Loads h5wasm once per process (waits for `ready`, enables throwing errors). */
-export function loadH5wasm(): Promise<H5Lib> {
-  h5Promise ??= (async () => {
-    const lib = (await importEsm(pathToFileURL(h5wasmEntry()).href)) as H5Lib;
-    const module = await lib.ready;
-    module.activate_throwing_error_handler();
-    return lib;
-  })();
-  return h5Promise;
-}
-
-const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-function readUint(buf: Buffer, offset: number, size: number): bigint {
-  let v = 0n;
-  for (let i = size - 1; i >= 0; i--) v = (v << 8n) | BigInt(buf[offset + i]!);
-  return v;
-}
-
-/**
- * Checks that `file` exists, starts with the HDF5 signature (at byte 0 or a
- * user-block offset 512, 1024, ...), and is at least as long as its superblock
- * says. Throws {@link BDataError} otherwise.
- */
-export function checkHdf5File(file: string): void {
-  if (!fs.existsSync(file)) throw new BDataError(file, 'file', 'not found');
-  const size = fs.statSync(file).size;
-  const fd = fs.openSync(file, 'r');
-  try {
-    const head = Buffer.alloc(96);
-    let sigAt = -1;
-    for (let offset = 0; offset + 8 <= size; offset = offset === 0 ? 512 : offset * 2) {
-      fs.readSync(fd, head, 0, head.length, offset);
-      if (head.subarray(0, 8).equals(HDF5_SIGNATURE)) {
-        sigAt = offset;
-        break;
-      }
-    }
-    if (sigAt < 0) throw new BDataError(file, 'file', `not an HDF5 file (no HDF5 signature at byte 0, 512, 1024, ...; ${size} bytes)`);
-    const version = head[8]!;
-    // Superblock layout (HDF5 file format spec, section II.A): where the
-    // base address and end-of-file address sit depends on the version.
-    let offsetSize: number;
-    let baseAt: number;
-    if (version === 0 || version === 1) {
-      offsetSize = head[13]!;
-      baseAt = version === 0 ? 24 : 28;
-    } else if (version === 2 || version === 3) {
-      offsetSize = head[9]!;
-      baseAt = 12;
-    } else {
-      return; // A newer superblock: leave the checks to the library.
-    }
-    if (![2, 4, 8].includes(offsetSize) || baseAt + 3 * offsetSize > head.length) {
-      throw new BDataError(file, 'superblock', `malformed HDF5 superblock (offset size ${offsetSize})`);
-    }
-    const base = readUint(head, baseAt, offsetSize);
-    const eof = readUint(head, baseAt + 2 * offsetSize, offsetSize);
-    const undefinedAddress = (1n << BigInt(8 * offsetSize)) - 1n;
-    if (eof !== undefinedAddress && base + eof > BigInt(size)) {
-      throw new BDataError(file, 'file', `truncated: the HDF5 superblock records ${base + eof} bytes but the file has ${size}`);
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-/** The deepest message of an HDF5 error stack, e.g. "file signature not found". */
-function hdf5Reason(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  const frames = [...text.matchAll(/#\d+:.* in ([\w]+)\(\): (.*)$/gm)];
-  const last = frames[frames.length - 1];
-  return last ? `${last[2]!.trim()} (in ${last[1]})` : text.split('\n')[0]!;
+/** An {@link InputError} from the HDF5 layer as a {@link BDataError}; other errors unchanged. */
+function asBDataError(err: unknown): unknown {
+  return err instanceof InputError && !(err instanceof BDataError) ? new BDataError(err.file, err.field, err.problem) : err;
 }
 
 function trimString(s: string): string {
@@ -222,15 +132,13 @@ export function validateBData(bdata: BData): void {
  * datasets and mismatched shapes.
  */
 export async function readBData(file: string): Promise<BData> {
-  checkHdf5File(file);
-  const abs = path.resolve(file);
-  const lib = await loadH5wasm();
-  let h5file: H5.File;
+  let opened: OpenHdf5;
   try {
-    h5file = new lib.File(abs, 'r');
+    opened = await openHdf5(file);
   } catch (err) {
-    throw new BDataError(file, 'file', `HDF5 could not open it: ${hdf5Reason(err)}`);
+    throw asBDataError(err);
   }
+  const { lib, h5file } = opened;
   try {
     const top = h5file.keys();
     const dsName = top.includes('dataset') ? 'dataset' : top.includes('dataSet') ? 'dataSet' : null;
@@ -277,11 +185,7 @@ export async function readBData(file: string): Promise<BData> {
     if (err instanceof BDataError) throw err;
     throw new BDataError(file, 'file', `HDF5 could not read it (damaged?): ${hdf5Reason(err)}`);
   } finally {
-    try {
-      h5file.close();
-    } catch {
-      // Closing a file that failed half way can fail again; the read error is what matters.
-    }
+    closeHdf5(h5file);
   }
 }
 
