@@ -59,6 +59,8 @@ async function main(argv: string[]): Promise<void> {
         } else {
           process.stdout.write(`PyTorch peer not measured: ${result.torchError}\n`);
         }
+        const numpy = result.numpyPrSecondsPer2000x25088 ? `, numpy ${result.numpyVersion} ${result.numpyPrSecondsPer2000x25088} s (ratio ${result.prRatioVsNumpy})` : ` (numpy peer not measured: ${result.numpyError})`;
+        process.stdout.write(`participation ratio of 2000 x 25088: ours ${result.prSecondsPer2000x25088} s${numpy}\n`);
       }
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return;

@@ -4,7 +4,8 @@
  *   PR = (Σ_i v_i)² / Σ_i v_i²
  *
  * with v_i the variance explained by the i-th principal component of activity
- * `[samples, units]`.
+ * `[samples, units]`, and cross-layer dimensionality, the same ratio of the
+ * singular values of the covariance between two layers.
  *
  * Preprocessing (Methods 4.3: "centered and normalized to unit norm"; 4.4:
  * "normalized each voxel to have 0 mean and unit norm"): each unit is centred
@@ -15,16 +16,21 @@
  * under which "unit norm" matters; pass `unitNorm: false` for plain covariance
  * PCA.
  *
- * No eigendecomposition is needed: with X the preprocessed `[n, p]` matrix,
- * the covariance C ∝ XᵀX and the Gram matrix G = XXᵀ share their non-zero
- * eigenvalues, so
+ * No eigendecomposition is needed for PR: with X the preprocessed `[n, p]`
+ * matrix, the covariance C ∝ XᵀX and the Gram matrix G = XXᵀ share their
+ * non-zero eigenvalues, so
  *
  *   PR = (tr C)² / tr(C²) = (tr G)² / ‖G‖_F²
  *
  * and whichever of the two is smaller (n×n or p×p) is formed, at
- * O(n·p·min(n, p)) cost. Large layers (units ≫ samples) use the n×n Gram.
+ * O(n·p·min(n, p)) cost, on the tensor backend (see ./gram). The means and
+ * norms of the preprocessing are float64; the Gram entries carry float32
+ * rounding, which puts PR within ~1e-7 relative of a float64 computation.
  */
+import { SVD, Matrix } from 'ml-matrix';
+import { Rng } from '../random';
 import type { NumericArray } from './denoising';
+import { eigenSymmetric, GRAM_RANK_TOLERANCE, innerProducts, matrixVectors, numericalRank, VectorChunks } from './gram';
 
 /** Shape `[samples, units]` of activity data. */
 export interface ActivityShape {
@@ -40,14 +46,68 @@ export interface ParticipationRatioOptions {
   unitNorm?: boolean;
 }
 
-function checkShape(fn: string, data: NumericArray, shape: ActivityShape): void {
+/**
+ * Throws, naming `fn` and the argument, unless `shape` is a positive integer
+ * `[samples, units]` matching `data`'s length.
+ */
+export function checkActivityShape(fn: string, data: ArrayLike<number>, shape: ActivityShape, arg = 'data'): void {
   const { samples, units } = shape;
   if (!Number.isInteger(samples) || !Number.isInteger(units) || samples < 1 || units < 1) {
-    throw new Error(`${fn}: shape must be positive integers, got [samples ${samples}, units ${units}]`);
+    throw new Error(`${fn}: shape of ${arg} must be positive integers, got [samples ${samples}, units ${units}]`);
   }
   if (data.length !== samples * units) {
-    throw new Error(`${fn}: data has ${data.length} values, expected [samples ${samples}, units ${units}] = ${samples * units}`);
+    throw new Error(`${fn}: ${arg} has ${data.length} values, expected [samples ${samples}, units ${units}] = ${samples * units}`);
   }
+}
+
+/** Options for {@link activityScaling}. */
+export interface ActivityScalingOptions extends ParticipationRatioOptions {
+  /** Subtract each unit's mean over samples (default true). */
+  centre?: boolean;
+}
+
+/** Per-unit affine map of the preprocessing: x ↦ (x − mean) · scale. */
+export interface ActivityScaling {
+  /** Mean of each unit over samples (0 when not centring), `[units]`. */
+  mean: Float64Array;
+  /** 1 / L2 norm of each centred unit (0 for a constant unit), or 1 without `unitNorm`, `[units]`. */
+  scale: Float64Array;
+  /** Sum over samples of each unit's squared (centred) values before scaling, `[units]`. */
+  sumSquares: Float64Array;
+}
+
+/**
+ * The preprocessing of row-major `[samples, units]` data as a per-unit map,
+ * in float64: centre (unless `centre` is false) and scale to unit L2 norm
+ * (unless `unitNorm` is false). A unit whose spread is at most 1e-12 of its
+ * mean · √samples counts as constant and gets scale 0.
+ */
+export function activityScaling(data: NumericArray, shape: ActivityShape, options: ActivityScalingOptions = {}): ActivityScaling {
+  const { centre = true, unitNorm = true } = options;
+  checkActivityShape('activityScaling', data, shape);
+  const { samples: n, units: p } = shape;
+  const mean = new Float64Array(p);
+  if (centre) {
+    for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) mean[j]! += data[i * p + j]!;
+    for (let j = 0; j < p; j++) mean[j]! /= n;
+  }
+  const sumSquares = new Float64Array(p);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < p; j++) {
+      const v = data[i * p + j]! - mean[j]!;
+      sumSquares[j]! += v * v;
+    }
+  }
+  const scale = new Float64Array(p).fill(1);
+  if (unitNorm) {
+    for (let j = 0; j < p; j++) {
+      const norm = Math.sqrt(sumSquares[j]!);
+      // Relative threshold: a unit whose spread is rounding noise counts as constant.
+      const ref = Math.abs(mean[j]!) * Math.sqrt(n);
+      scale[j] = norm > 0 && norm > 1e-12 * ref ? 1 / norm : 0;
+    }
+  }
+  return { mean, scale, sumSquares };
 }
 
 /**
@@ -56,40 +116,22 @@ function checkShape(fn: string, data: NumericArray, shape: ActivityShape): void 
  * become 0. Returns a new row-major `[samples, units]` Float64Array.
  */
 export function preprocessActivity(data: NumericArray, shape: ActivityShape, options: ParticipationRatioOptions = {}): Float64Array {
-  const { unitNorm = true } = options;
-  checkShape('preprocessActivity', data, shape);
+  checkActivityShape('preprocessActivity', data, shape);
+  const { mean, scale } = activityScaling(data, shape, options);
   const { samples: n, units: p } = shape;
-  const x = Float64Array.from(data);
-  const mean = new Float64Array(p);
-  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) mean[j]! += x[i * p + j]!;
-  for (let j = 0; j < p; j++) mean[j]! /= n;
-  const sq = new Float64Array(p);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < p; j++) {
-      const v = x[i * p + j]! - mean[j]!;
-      x[i * p + j] = v;
-      sq[j]! += v * v;
-    }
-  }
-  if (unitNorm) {
-    // Relative threshold: a unit whose spread is rounding noise counts as constant.
-    const scale = new Float64Array(p);
-    for (let j = 0; j < p; j++) {
-      const norm = Math.sqrt(sq[j]!);
-      const ref = Math.abs(mean[j]!) * Math.sqrt(n);
-      scale[j] = norm > 0 && norm > 1e-12 * ref ? 1 / norm : 0;
-    }
-    for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) x[i * p + j]! *= scale[j]!;
-  }
+  const x = new Float64Array(n * p);
+  for (let i = 0; i < n; i++) for (let j = 0; j < p; j++) x[i * p + j] = (data[i * p + j]! - mean[j]!) * scale[j]!;
   return x;
 }
 
 /**
  * The smaller Gram matrix of row-major `[n, p]` data: `XXᵀ` (`[n, n]`) when
  * n ≤ p, else `XᵀX` (`[p, p]`). Both have the same non-zero eigenvalues.
+ * Plain float64 loops: the reference the tensor-backend {@link activityGram}
+ * is tested against; too slow for layer-sized data.
  */
 export function smallGram(x: Float64Array, shape: ActivityShape): { gram: Float64Array; size: number } {
-  checkShape('smallGram', x, shape);
+  checkActivityShape('smallGram', x, shape, 'x');
   const { samples: n, units: p } = shape;
   if (n <= p) {
     const g = new Float64Array(n * n);
@@ -119,6 +161,32 @@ export function smallGram(x: Float64Array, shape: ActivityShape): { gram: Float6
   return { gram: g, size: p };
 }
 
+/** Options for {@link activityGram}. */
+export interface ActivityGramOptions extends ActivityScalingOptions {
+  /**
+   * Which Gram: `'samples'` for `XXᵀ` (`[samples, samples]`), `'units'` for
+   * `XᵀX` (`[units, units]`), `'smaller'` (default) for whichever is smaller
+   * (samples on a tie).
+   */
+  side?: 'samples' | 'units' | 'smaller';
+}
+
+/**
+ * Gram matrix of row-major `[samples, units]` activity after the preprocessing
+ * of {@link activityScaling}, on the tensor backend: `XXᵀ` or `XᵀX` (see
+ * `side`), row-major `[size, size]` float64 with float32-rounded entries
+ * (~1e-7 relative). Unscaled by n − 1.
+ */
+export function activityGram(data: NumericArray, shape: ActivityShape, options: ActivityGramOptions = {}): { gram: Float64Array; size: number } {
+  const { side = 'smaller', ...scaling } = options;
+  checkActivityShape('activityGram', data, shape);
+  const { samples: n, units: p } = shape;
+  const { mean, scale } = activityScaling(data, shape, scaling);
+  const bySamples = side === 'samples' || (side === 'smaller' && n <= p);
+  const vectors = matrixVectors(data, n, p, bySamples ? 'rows' : 'columns', { offset: mean, scale });
+  return { gram: innerProducts(vectors), size: vectors.count };
+}
+
 /**
  * Equation 2 from PC variances (or any non-negative eigenvalues) `v`: between
  * 1 and the number of non-zero values. Throws when all are zero.
@@ -137,18 +205,161 @@ export function participationRatioFromVariances(v: ArrayLike<number>): number {
 /**
  * Participation ratio (equation 2) of row-major `data` of shape
  * `[samples, units]`, after the preprocessing described at the top of this
- * file. Between 1 and min(samples − 1, units); e.g. ≈ units for isotropic
- * data with samples ≫ units, exactly 1 for rank-1 data. Throws when every unit
- * is constant.
+ * file. Between 1 and min(samples − 1, units) (up to float32 rounding of the
+ * Gram entries, ~1e-7 relative); e.g. ≈ units for isotropic data with
+ * samples ≫ units, 1 for rank-1 data. Throws when every unit is constant.
  */
 export function participationRatio(data: NumericArray, shape: ActivityShape, options: ParticipationRatioOptions = {}): number {
-  checkShape('participationRatio', data, shape);
-  const x = preprocessActivity(data, shape, options);
-  const { gram, size } = smallGram(x, shape);
+  checkActivityShape('participationRatio', data, shape);
+  const { gram, size } = activityGram(data, shape, options);
   let trace = 0;
   let frob2 = 0;
   for (let i = 0; i < size; i++) trace += gram[i * size + i]!;
   for (let i = 0; i < gram.length; i++) frob2 += gram[i]! * gram[i]!;
   if (!(frob2 > 0)) throw new Error(`participationRatio: every unit is constant over the ${shape.samples} samples`);
   return (trace * trace) / frob2;
+}
+
+/** Options for {@link crossLayerDimensionality}. */
+export interface CrossLayerDimensionalityOptions extends ParticipationRatioOptions {
+  /**
+   * Which spectrum enters equation 2: `'singular'` (default), the singular
+   * values s_i of the cross-covariance, as the paper writes; `'squared'`, s_i².
+   */
+  spectrum?: 'singular' | 'squared';
+  /**
+   * A layer with more units than samples is represented through its Gram
+   * matrix; Gram eigenvalues at or below this fraction of the largest are
+   * taken as zero (float32 rounding noise, see `GRAM_RANK_TOLERANCE`).
+   */
+  rankTolerance?: number;
+}
+
+/** Result of {@link crossLayerDimensionality}. */
+export interface CrossLayerDimensionalityResult {
+  /** Participation ratio of the chosen spectrum: between 1 and the number of non-zero singular values. */
+  dimensionality: number;
+  /** Singular values of the cross-covariance XᵀY / (samples − 1), descending. */
+  singularValues: Float64Array;
+}
+
+/**
+ * A factor F (`[samples, r]`) of a layer's preprocessed activity X with
+ * FFᵀ = XXᵀ: X itself when it has no more units than samples, else
+ * U·Λ^{1/2} from the eigendecomposition of XXᵀ, cut to its numerical rank.
+ * Singular values of XᵀY equal those of FxᵀFy (X = U Λ^{1/2} Vᵀ, and Vx, Vy
+ * have orthonormal columns).
+ */
+function layerFactor(fn: string, arg: string, data: NumericArray, shape: ActivityShape, unitNorm: boolean, tolerance: number): VectorChunks {
+  const { samples: n, units: p } = shape;
+  const { mean, scale } = activityScaling(data, shape, { unitNorm });
+  if (p <= n) return matrixVectors(data, n, p, 'columns', { offset: mean, scale });
+  const { values, vectors } = eigenSymmetric(innerProducts(matrixVectors(data, n, p, 'rows', { offset: mean, scale })), n);
+  const r = numericalRank(values, tolerance);
+  if (r === 0) throw new Error(`${fn}: every unit of ${arg} is constant over the ${n} samples`);
+  const f = new Float64Array(n * r);
+  for (let c = 0; c < r; c++) {
+    const root = Math.sqrt(values[c]!);
+    for (let i = 0; i < n; i++) f[i * r + c] = vectors[i * n + c]! * root;
+  }
+  return matrixVectors(f, n, r, 'columns');
+}
+
+/**
+ * Cross-layer dimensionality (Methods 4.3): the participation ratio of the
+ * singular values of the covariance C = XᵀY / (n − 1) between two layers'
+ * activity x (`[samples, unitsX]`) and y (`[samples, unitsY]`) over the same
+ * samples, each preprocessed as for {@link participationRatio}.
+ *
+ * Reading of the paper: equation 2 takes the variances v_i of the PCs, which
+ * are the singular values of the covariance of one layer; the paper then
+ * takes the "participation ratio of these singular values" of the
+ * cross-covariance, so s_i enters where v_i did, unsquared (default
+ * `spectrum: 'singular'`). With it, the cross-layer dimensionality of a layer
+ * with itself is its {@link participationRatio}. `'squared'` uses s_i².
+ *
+ * Exact on all units (no subsampling; cf.
+ * {@link crossLayerDimensionalitySubsampled}): the singular values of C are
+ * those of FxᵀFy / (n − 1) for factors F of the two Gram matrices (n × n, on
+ * the tensor backend; eigendecomposed with ml-matrix for a layer with more
+ * units than samples, O(n³)). Gram eigenvalues below `rankTolerance` of the
+ * largest are dropped as float32 noise; each would contribute a spurious
+ * singular value of order √(1e-7) of the largest, which matters for an
+ * unsquared spectrum. Throws when the cross-covariance is zero.
+ */
+export function crossLayerDimensionality(
+  x: NumericArray, xShape: ActivityShape, y: NumericArray, yShape: ActivityShape, options: CrossLayerDimensionalityOptions = {},
+): CrossLayerDimensionalityResult {
+  const fn = 'crossLayerDimensionality';
+  const { unitNorm = true, spectrum = 'singular', rankTolerance = GRAM_RANK_TOLERANCE } = options;
+  checkActivityShape(fn, x, xShape, 'x');
+  checkActivityShape(fn, y, yShape, 'y');
+  if (xShape.samples !== yShape.samples) {
+    throw new Error(`${fn}: x and y must have the same samples, got x [samples ${xShape.samples}, units ${xShape.units}] and y [samples ${yShape.samples}, units ${yShape.units}]`);
+  }
+  const n = xShape.samples;
+  if (n < 2) throw new Error(`${fn}: need at least 2 samples, got ${n}`);
+  const fx = layerFactor(fn, 'x', x, xShape, unitNorm, rankTolerance);
+  const fy = layerFactor(fn, 'y', y, yShape, unitNorm, rankTolerance);
+  const k = innerProducts(fx, fy);
+  const svd = new SVD(Matrix.from1DArray(fx.count, fy.count, k), { computeLeftSingularVectors: false, computeRightSingularVectors: false, autoTranspose: true });
+  const singularValues = Float64Array.from(svd.diagonal, (s) => Math.max(0, s) / (n - 1)).sort().reverse();
+  if (!(singularValues[0]! > 0)) throw new Error(`${fn}: the cross-covariance of x and y is zero`);
+  const values = spectrum === 'squared' ? singularValues.map((s) => s * s) : singularValues;
+  return { dimensionality: participationRatioFromVariances(values), singularValues };
+}
+
+/** Options for {@link crossLayerDimensionalitySubsampled}. */
+export interface CrossLayerSubsampleOptions extends CrossLayerDimensionalityOptions {
+  /** Fraction of each layer's units kept (default 0.2; at least one unit is kept). */
+  fraction?: number;
+  /** Seed of the unit draw. */
+  seed: number;
+}
+
+/** Result of {@link crossLayerDimensionalitySubsampled}. */
+export interface CrossLayerSubsampleResult extends CrossLayerDimensionalityResult {
+  /** Units of x kept, ascending. */
+  xUnits: Int32Array;
+  /** Units of y kept, ascending. */
+  yUnits: Int32Array;
+}
+
+function subsampleUnits(rng: Rng, units: number, fraction: number): Int32Array {
+  const keep = Math.max(1, Math.round(fraction * units));
+  return rng.permutation(units).subarray(0, keep).sort();
+}
+
+function selectUnits(data: NumericArray, shape: ActivityShape, keep: Int32Array): Float64Array {
+  const { samples: n, units: p } = shape;
+  const m = keep.length;
+  const out = new Float64Array(n * m);
+  for (let i = 0; i < n; i++) for (let c = 0; c < m; c++) out[i * m + c] = data[i * p + keep[c]!]!;
+  return out;
+}
+
+/**
+ * {@link crossLayerDimensionality} on a random subset of each layer's units,
+ * as the paper did to make the SVD affordable ("units were randomly
+ * downsampled by 20% for each layer"; read here as keeping 20 %, the
+ * `fraction`). The units of x, then those of y, are drawn without replacement
+ * from one `Rng(seed)`; `fraction: 1` keeps every unit and gives the exact
+ * value. Here the subsample buys no time while the kept units still
+ * outnumber the samples: the cost is that of the samples × samples Gram
+ * eigendecompositions.
+ */
+export function crossLayerDimensionalitySubsampled(
+  x: NumericArray, xShape: ActivityShape, y: NumericArray, yShape: ActivityShape, options: CrossLayerSubsampleOptions,
+): CrossLayerSubsampleResult {
+  const { fraction = 0.2, seed, ...rest } = options;
+  checkActivityShape('crossLayerDimensionalitySubsampled', x, xShape, 'x');
+  checkActivityShape('crossLayerDimensionalitySubsampled', y, yShape, 'y');
+  if (!(fraction > 0 && fraction <= 1)) throw new Error(`crossLayerDimensionalitySubsampled: fraction must be in (0, 1], got ${fraction}`);
+  const rng = new Rng(seed);
+  const xUnits = subsampleUnits(rng, xShape.units, fraction);
+  const yUnits = subsampleUnits(rng, yShape.units, fraction);
+  const result = crossLayerDimensionality(
+    selectUnits(x, xShape, xUnits), { samples: xShape.samples, units: xUnits.length },
+    selectUnits(y, yShape, yUnits), { samples: yShape.samples, units: yUnits.length }, rest);
+  return { ...result, xUnits, yUnits };
 }

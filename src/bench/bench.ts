@@ -2,14 +2,18 @@
  * `repro bench`: training and inference throughput of the core of Table 1 at
  * batch 64 on the selected backend, beside PyTorch on CPU (Debian's
  * python3-torch, same architecture, same thread count) measured in the same
- * command, so the ratio is meaningful on a noisy machine.
+ * command, so the ratio is meaningful on a noisy machine; and the time of
+ * `participationRatio` on a layer-1-sized activity matrix (2000 images ×
+ * 25088 units), beside the same computation in numpy (one BLAS thread).
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { participationRatio } from '../analysis/dimensionality';
 import { initBackend } from '../backend';
 import { CORE_PARAM_NAMES, CoreParamName, coreLogits, initCoreWeights, mapCoreWeights } from '../model/core';
 import { makeSgdStep } from '../model/trainCore';
+import { Rng } from '../random';
 import { projectRoot } from '../stages/profiles';
 
 /** Options for {@link runBench}. */
@@ -17,7 +21,7 @@ export interface BenchOptions {
   batchSize?: number;
   /** Seconds spent timing each measurement (default 8). */
   seconds?: number;
-  /** Python interpreter for the PyTorch peer (default /usr/bin/python3). */
+  /** Python interpreter for the PyTorch and numpy peers (default /usr/bin/python3). */
   python?: string;
 }
 
@@ -36,7 +40,21 @@ export interface BenchResult {
   trainRatioVsTorch?: number;
   inferRatioVsTorch?: number;
   torchError?: string;
+  /** Seconds for our `participationRatio` of a seeded Gaussian 2000 × 25088 float32 matrix (fastest of PR_REPEATS). */
+  prSecondsPer2000x25088: number;
+  numpyVersion?: string;
+  numpyThreads?: number;
+  /** Seconds for the same computation in numpy, float32 (fastest of PR_REPEATS). */
+  numpyPrSecondsPer2000x25088?: number;
+  /** prSecondsPer2000x25088 / numpyPrSecondsPer2000x25088 (lower is better; 1 = as fast as numpy). */
+  prRatioVsNumpy?: number;
+  numpyError?: string;
 }
+
+/** The participation-ratio benchmark's activity matrix: images × layer-1 units (28 · 28 · 32). */
+const PR_SHAPE = { samples: 2000, units: 25088 };
+/** Timed runs of each participation ratio; the fastest counts. */
+const PR_REPEATS = 2;
 
 function timed(fn: () => void, seconds: number): number {
   for (let i = 0; i < 3; i++) fn();
@@ -70,6 +88,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     threads: 1,
     coreTrainImagesPerSec: round(train),
     coreInferImagesPerSec: round(infer),
+    prSecondsPer2000x25088: round(timeParticipationRatio(), 2),
   };
   const script = path.join(projectRoot(), 'src', 'bench', 'torch_core.py');
   const run = spawnSync(python, [script, String(batchSize), String(result.threads), String(seconds)], { encoding: 'utf8' });
@@ -85,7 +104,38 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   } else {
     result.torchError = (run.stderr || run.error?.message || `exit ${run.status}`).trim().split('\n').pop();
   }
+  const numpyScript = path.join(projectRoot(), 'src', 'bench', 'numpy_pr.py');
+  const threads = String(result.threads);
+  const numpy = spawnSync(python, [numpyScript, String(PR_SHAPE.samples), String(PR_SHAPE.units), String(PR_REPEATS)], {
+    encoding: 'utf8', env: { ...process.env, OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads, MKL_NUM_THREADS: threads },
+  });
+  if (numpy.status === 0) {
+    const peer = JSON.parse(numpy.stdout.trim().split('\n').pop() ?? '{}') as Partial<BenchResult>;
+    Object.assign(result, peer);
+    if (result.numpyPrSecondsPer2000x25088) {
+      result.prRatioVsNumpy = round(result.prSecondsPer2000x25088 / result.numpyPrSecondsPer2000x25088, 2);
+      result.numpyPrSecondsPer2000x25088 = round(result.numpyPrSecondsPer2000x25088, 2);
+    }
+  } else {
+    result.numpyError = (numpy.stderr || numpy.error?.message || `exit ${numpy.status}`).trim().split('\n').pop();
+  }
   return result;
+}
+
+/** Fastest of PR_REPEATS runs of our participation ratio on a seeded Gaussian PR_SHAPE float32 matrix. */
+function timeParticipationRatio(): number {
+  const { samples, units } = PR_SHAPE;
+  const rng = new Rng(0);
+  const x = new Float32Array(samples * units);
+  for (let i = 0; i < x.length; i++) x[i] = rng.normal();
+  participationRatio(x.subarray(0, 64 * units), { samples: 64, units });
+  let best = Infinity;
+  for (let i = 0; i < PR_REPEATS; i++) {
+    const start = performance.now();
+    participationRatio(x, PR_SHAPE);
+    best = Math.min(best, (performance.now() - start) / 1000);
+  }
+  return best;
 }
 
 function round(v: number, digits = 1): number {

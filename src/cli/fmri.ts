@@ -6,6 +6,7 @@
  *   repro fmri --synthetic DIR [--seed N] [--profile smoke|quick|paper]
  */
 import * as path from 'node:path';
+import { initBackend } from '../backend';
 import { saveFigure } from '../figures/figure';
 import { fig8a, fig8b } from '../figures/fig8';
 import { getProfile } from '../stages/profiles';
@@ -70,6 +71,8 @@ export async function runFmriCommand(argv: string[]): Promise<void> {
   if (opts.regions !== undefined) analysis.regions = opts.regions.split(',').map((r) => r.trim()).filter(Boolean);
   if (opts['blur-level'] !== undefined) analysis.blurLevel = parseNumber('blur-level', opts['blur-level']);
   if (opts.alpha !== undefined) analysis.alpha = parseNumber('alpha', opts.alpha);
+  // The participation ratio forms its Gram matrices on the tensor backend.
+  await initBackend();
   const results = await analyzeFmriDirectory(opts.data, analysis);
   const json = JSON.stringify(results, null, 1);
   if (opts.out !== undefined) {

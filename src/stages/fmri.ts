@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { initBackend } from '../backend';
 import { type Figure, type SavedFigure, saveFigure } from '../figures/figure';
 import { fig8a, fig8b } from '../figures/fig8';
 import { figuresDir, runDir, type Profile } from './profiles';
@@ -101,6 +102,8 @@ export async function runFmriStage(profile: Profile, options: FmriStageOptions =
   const figDir = options.figuresDir ?? figuresDir(profile);
   const resultsFile = options.resultsFile ?? path.join(runDir(profile), 'results', 'fmri.json');
   const analysis = options.analysis ?? {};
+  // The participation ratio forms its Gram matrices on the tensor backend.
+  await initBackend();
 
   let kind: FmriStageResult['kind'];
   let dir: string;

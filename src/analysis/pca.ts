@@ -1,0 +1,218 @@
+/**
+ * Principal components analysis of activity `[samples, units]`, for the
+ * "difference PCs" of Figure 4B-E (PCA of recurrent influences) and the
+ * activity spaces of Figures 3 and 6.
+ *
+ * Layers have far more units than there are samples, so the PCA goes through
+ * the n×n Gram matrix of the centred data (tensor backend, ./gram) and its
+ * eigendecomposition (ml-matrix, float64): with Xc = U Λ^{1/2} Vᵀ, the axes
+ * are Vᵀ = Λ^{-1/2} Uᵀ Xc (one more product on the tensor backend) and the
+ * variances Λ / (n − 1). With fewer units than samples the p×p matrix XcᵀXc is
+ * decomposed instead. Both match sklearn.decomposition.PCA (full SVD) up to
+ * the sign of each axis and float32 rounding of the products (~1e-6).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { NumericArray } from './denoising';
+import { ActivityShape, activityScaling, checkActivityShape } from './dimensionality';
+import { eigenSymmetric, GRAM_RANK_TOLERANCE, innerProducts, matrixVectors, numericalRank } from './gram';
+
+/** Options for {@link pca}. */
+export interface PcaOptions {
+  /**
+   * Number of components k. Default: every component the data supports, its
+   * numerical rank (at most min(samples − 1, units) when centring). Asking for
+   * more than the numerical rank is an error.
+   */
+  components?: number;
+  /**
+   * Subtract each unit's mean first (default true, as sklearn). Without it the
+   * axes are those of the second-moment matrix XᵀX / (n − 1).
+   */
+  centre?: boolean;
+}
+
+/** Result of {@link pca}. */
+export interface PcaResult {
+  /** Number of units (columns of `components`). */
+  units: number;
+  /** Number of components k. */
+  k: number;
+  /** Mean of each unit over samples, subtracted before projecting (zeros without centring), `[units]`. */
+  mean: Float32Array;
+  /**
+   * The principal axes as unit-norm rows, largest variance first, row-major
+   * `[k, units]`. Sign convention: each row's loading of largest magnitude is
+   * positive (the first one on a tie).
+   */
+  components: Float32Array;
+  /** Variance explained by each component, with n − 1 (sklearn's `explained_variance_`), `[k]`. */
+  variances: Float64Array;
+  /** Total variance: the sum over units of their variances (n − 1), whatever k is. */
+  totalVariance: number;
+  /** `variances / totalVariance` (sklearn's `explained_variance_ratio_`), `[k]`. */
+  explainedRatio: Float64Array;
+}
+
+/**
+ * PCA of row-major `data` of shape `[samples, units]` (at least 2 samples).
+ * See {@link PcaResult} for the conventions of the result. Throws when the
+ * data are constant or when more components are asked for than the data
+ * support (Gram eigenvalues below `GRAM_RANK_TOLERANCE` of the largest are
+ * float32 noise; their axes would be noise too).
+ */
+export function pca(data: NumericArray, shape: ActivityShape, options: PcaOptions = {}): PcaResult {
+  const { centre = true, components: requested } = options;
+  checkActivityShape('pca', data, shape);
+  const { samples: n, units: p } = shape;
+  if (n < 2) throw new Error(`pca: need at least 2 samples, got [samples ${n}, units ${p}]`);
+  const maxK = Math.min(centre ? n - 1 : n, p);
+  if (requested !== undefined && !(Number.isInteger(requested) && requested >= 1 && requested <= maxK)) {
+    throw new Error(`pca: components must be an integer in [1, ${maxK}] for data [samples ${n}, units ${p}], got ${requested}`);
+  }
+  const { mean, sumSquares } = activityScaling(data, shape, { centre, unitNorm: false });
+  const totalVariance = sumSquares.reduce((a, b) => a + b, 0) / (n - 1);
+  const bySamples = n <= p;
+  const centred = matrixVectors(data, n, p, bySamples ? 'rows' : 'columns', { offset: mean });
+  const size = centred.count;
+  const { values, vectors } = eigenSymmetric(innerProducts(centred), size);
+  const rank = Math.min(numericalRank(values, GRAM_RANK_TOLERANCE), maxK);
+  if (rank === 0) throw new Error(`pca: the data [samples ${n}, units ${p}] are constant`);
+  const k = requested ?? rank;
+  if (k > rank) throw new Error(`pca: ${k} components requested but the data [samples ${n}, units ${p}] have numerical rank ${rank}`);
+
+  let axes: Float64Array;
+  if (bySamples) {
+    // Vᵀ = Λ^{-1/2} Uᵀ Xc: rows of W = Λ^{-1/2} Uᵀ against the columns of Xc.
+    const w = new Float64Array(k * n);
+    for (let c = 0; c < k; c++) {
+      const inv = 1 / Math.sqrt(values[c]!);
+      for (let i = 0; i < n; i++) w[c * n + i] = vectors[i * n + c]! * inv;
+    }
+    axes = innerProducts(matrixVectors(w, k, n, 'rows'), matrixVectors(data, n, p, 'columns', { offset: mean }));
+  } else {
+    axes = new Float64Array(k * p);
+    for (let c = 0; c < k; c++) for (let j = 0; j < p; j++) axes[c * p + j] = vectors[j * p + c]!;
+  }
+  const components = new Float32Array(k * p);
+  for (let c = 0; c < k; c++) {
+    const row = axes.subarray(c * p, (c + 1) * p);
+    let norm = 0;
+    let top = 0;
+    for (let j = 0; j < p; j++) {
+      norm += row[j]! * row[j]!;
+      if (Math.abs(row[j]!) > Math.abs(row[top]!)) top = j;
+    }
+    const f = (row[top]! < 0 ? -1 : 1) / Math.sqrt(norm);
+    for (let j = 0; j < p; j++) components[c * p + j] = row[j]! * f;
+  }
+  const variances = Float64Array.from(values.subarray(0, k), (v) => v / (n - 1));
+  return {
+    units: p,
+    k,
+    mean: Float32Array.from(mean),
+    components,
+    variances,
+    totalVariance,
+    explainedRatio: variances.map((v) => v / totalVariance),
+  };
+}
+
+function checkK(fn: string, result: PcaResult, k: number): void {
+  if (!(Number.isInteger(k) && k >= 0 && k <= result.k)) throw new Error(`${fn}: k must be an integer in [0, ${result.k}] (the PCA's components), got ${k}`);
+}
+
+/** Fraction of the total variance explained by the first k components, in [0, 1]; 0 for k = 0. */
+export function cumulativeExplained(result: PcaResult, k: number): number {
+  checkK('cumulativeExplained', result, k);
+  let s = 0;
+  for (let c = 0; c < k; c++) s += result.explainedRatio[c]!;
+  return s;
+}
+
+function checkData(fn: string, data: NumericArray, shape: ActivityShape, result: PcaResult, k: number): void {
+  checkActivityShape(fn, data, shape);
+  if (shape.units !== result.units) throw new Error(`${fn}: data has ${shape.units} units but the PCA has ${result.units}`);
+  checkK(fn, result, k);
+}
+
+/**
+ * Scores of row-major `data` `[samples, units]` on the first k components
+ * (default all): `(x − mean) · components[:k]ᵀ`, row-major `[samples, k]`
+ * (sklearn's `transform` with k components). Tensor backend.
+ */
+export function project(data: NumericArray, shape: ActivityShape, result: PcaResult, k = result.k): Float64Array {
+  checkData('project', data, shape, result, k);
+  const { samples: n, units: p } = shape;
+  if (k === 0) return new Float64Array(0);
+  return innerProducts(
+    matrixVectors(data, n, p, 'rows', { offset: result.mean }),
+    matrixVectors(result.components.subarray(0, k * p), k, p, 'rows'));
+}
+
+/** Samples per matMul when reconstructing (bounds the tensor memory to ROWS × units). */
+const ROWS = 256;
+
+/**
+ * `data` (`[samples, units]`) rebuilt from its first k components: the mean
+ * plus the projection onto the top-k axes, `mean + scores[:, :k] ·
+ * components[:k]`, the convention of sklearn's
+ * `inverse_transform(transform(X))` for a PCA fitted with k components.
+ * k = 0 gives the mean in every row. Row-major `[samples, units]`; tensor backend.
+ */
+export function reconstruct(data: NumericArray, shape: ActivityShape, result: PcaResult, k: number): Float32Array {
+  checkData('reconstruct', data, shape, result, k);
+  const { samples: n, units: p } = shape;
+  const out = new Float32Array(n * p);
+  if (k === 0) {
+    for (let i = 0; i < n; i++) out.set(result.mean, i * p);
+    return out;
+  }
+  const scores = project(data, shape, result, k);
+  tf.tidy(() => {
+    const axes = tf.tensor2d(result.components.subarray(0, k * p), [k, p]);
+    const mean = tf.tensor2d(result.mean, [1, p]);
+    for (let s = 0; s < n; s += ROWS) {
+      const e = Math.min(n, s + ROWS);
+      const rows = tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(Float32Array.from(scores.subarray(s * k, e * k)), [e - s, k]), axes), mean));
+      out.set(rows.dataSync(), s * p);
+      rows.dispose();
+    }
+  });
+  return out;
+}
+
+/**
+ * The number of components needed to recover `fraction` of a performance gap
+ * (Figure 4D/E: "PCs needed to reach 85% of the performance gap").
+ *
+ * `curve[i]` is the performance with `ks[i]` components (default `ks[i] = i`);
+ * `ks` is strictly increasing and starts at 0, so `curve[0]` is the baseline
+ * (feedforward performance: no influence added), and the last entry is taken
+ * as the full performance. Returns the smallest `ks[i]` with
+ *
+ *   curve[i] − curve[0] ≥ fraction · (curve[last] − curve[0]),
+ *
+ * up to 1e-12 of the gap (so that e.g. accuracies 0.5 → 0.6 of a gap 0.5 → 1.0
+ * reach 20 % despite rounding), the first crossing even if the curve later
+ * dips. NaN when the gap is not
+ * positive (recurrence does not improve on the baseline; nothing to recover).
+ * `fraction` in (0, 1].
+ */
+export function componentsFor(curve: ArrayLike<number>, fraction: number, ks?: ArrayLike<number>): number {
+  const m = curve.length;
+  if (m < 2) throw new Error(`componentsFor: curve needs at least 2 values (baseline and full), got ${m}`);
+  if (!(fraction > 0 && fraction <= 1)) throw new Error(`componentsFor: fraction must be in (0, 1], got ${fraction}`);
+  if (ks) {
+    if (ks.length !== m) throw new Error(`componentsFor: ks has ${ks.length} values, curve ${m}`);
+    if (ks[0] !== 0) throw new Error(`componentsFor: ks must start at 0 (the baseline), got ${ks[0]}`);
+    for (let i = 1; i < m; i++) if (!(ks[i]! > ks[i - 1]!)) throw new Error(`componentsFor: ks must be strictly increasing, got ${ks[i - 1]} then ${ks[i]}`);
+  }
+  for (let i = 0; i < m; i++) if (!Number.isFinite(curve[i]!)) throw new Error(`componentsFor: curve[${i}] is ${curve[i]}`);
+  const base = curve[0]!;
+  const gap = curve[m - 1]! - base;
+  if (!(gap > 0)) return NaN;
+  const target = fraction * gap - 1e-12 * gap;
+  let i = 0;
+  while (curve[i]! - base < target) i++;
+  return ks ? ks[i]! : i;
+}
