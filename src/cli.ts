@@ -16,11 +16,15 @@ import { runAnalyzeCommand } from './cli/analyze';
 import { runFmriCommand } from './cli/fmri';
 import { runNotebooks } from './cli/notebooks';
 import { phaseCommands, runJobInProcess, writeJobResult } from './stages/jobs';
-import { getProfile, projectRoot } from './stages/profiles';
-import { calibrationErrors, reproductionPhases, reproduce } from './stages/reproduce';
+import { getProfile, projectRoot, runDir } from './stages/profiles';
+import { writeFileAtomic } from './io/cache';
+import { Claim, claimsMarkdown } from './recurrence/claims';
+import { calibrationErrors, Manifest, reproductionPhases, reproduce, stageReport } from './stages/reproduce';
 
 const USAGE = `usage:
   repro reproduce [--profile smoke|quick|paper] [--workers N] [--print-jobs]
+  repro report [--profile quick]   (the manifest's table: stage, jobs, wall time, compute time, share)
+  repro claims [--profile quick] [--readme]   (the claims table as Markdown; --readme refreshes README.md's block)
   repro bench [--json] [--batch 64] [--seconds 8]
   repro notebooks [--profile smoke] [--only PREFIX]
   repro fmri --data DIR [--out FILE]   |   repro fmri --synthetic DIR [--seed N]
@@ -44,7 +48,7 @@ async function main(argv: string[]): Promise<void> {
       const cal = JSON.parse(fs.readFileSync(path.join(projectRoot(), manifest.results[1]!), 'utf8')) as Parameters<typeof calibrationErrors>[0];
       const worst = calibrationErrors(cal).reduce((a, b) => (Math.abs(b.error) > Math.abs(a.error) ? b : a));
       process.stdout.write(`calibration: largest miss ${(100 * worst.error).toFixed(1)} points (${worst.type} level ${worst.level})\n`);
-      process.stdout.write(`stages: ${manifest.stages.map((s) => `${s.name} ${s.seconds.toFixed(0)}s`).join(', ')}; wall ${manifest.wallSeconds.toFixed(0)}s\n`);
+      process.stdout.write(`${stageReport(manifest)}\n`);
       process.stdout.write(`wrote ${path.join('data', 'runs', profile.name, 'manifest.json')} and ${manifest.figures.length} figures in figures/${profile.name}/\n`);
       return;
     }
@@ -74,6 +78,34 @@ async function main(argv: string[]): Promise<void> {
     case 'fmri':
       await runFmriCommand(rest);
       return;
+    case 'report': {
+      const { values } = parseArgs({ args: rest, options: { profile: { type: 'string', default: 'quick' } } });
+      const profile = getProfile(values.profile);
+      const file = path.join(runDir(profile), 'manifest.json');
+      if (!fs.existsSync(file)) throw new Error(`${file}: no manifest yet; run \`repro reproduce --profile ${profile.name}\` first`);
+      process.stdout.write(`${stageReport(JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest)}\n`);
+      return;
+    }
+    case 'claims': {
+      const { values } = parseArgs({ args: rest, options: { profile: { type: 'string', default: 'quick' }, readme: { type: 'boolean', default: false } } });
+      const profile = getProfile(values.profile);
+      const file = path.join(runDir(profile), 'results', 'claims.json');
+      if (!fs.existsSync(file)) throw new Error(`${file}: no claims yet; run \`repro reproduce --profile ${profile.name}\` first`);
+      const table = claimsMarkdown((JSON.parse(fs.readFileSync(file, 'utf8')) as { claims: Claim[] }).claims);
+      if (!values.readme) {
+        process.stdout.write(`${table}\n`);
+        return;
+      }
+      const readme = path.join(projectRoot(), 'README.md');
+      const text = fs.readFileSync(readme, 'utf8');
+      const [begin, end] = ['<!-- claims:begin -->', '<!-- claims:end -->'];
+      const i = text.indexOf(begin);
+      const j = text.indexOf(end);
+      if (i < 0 || j < i) throw new Error(`${readme}: no '${begin}' … '${end}' block to fill`);
+      writeFileAtomic(readme, `${text.slice(0, i + begin.length)}\n${table}\n${text.slice(j)}`);
+      process.stdout.write(`updated the claims block of ${readme} from ${file}\n`);
+      return;
+    }
     case 'analyze':
       await runAnalyzeCommand(rest);
       return;

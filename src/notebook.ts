@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import type { Figure } from './figures/figure';
+import type { Claim } from './recurrence/claims';
 
 interface DisplayBundle {
   data: Record<string, unknown>;
@@ -73,4 +74,9 @@ export function showTable(rows: Record<string, string | number | boolean | null>
   const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join('  ');
   const text = [caption, line(cols), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].filter(Boolean).join('\n');
   show({ 'text/html': html, 'text/plain': text }, text);
+}
+
+/** The claims table: paper's value, ours, the test and the verdict, one row per claim. */
+export function showClaims(claims: readonly Claim[], caption = 'Paper vs this run'): void {
+  showTable(claims.map((c) => ({ section: c.section, source: c.source, claim: c.claim, paper: c.paper, ours: c.ours, test: c.test, verdict: c.verdict })), caption);
 }

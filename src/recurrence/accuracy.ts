@@ -325,3 +325,47 @@ export function levelGainTable(records: readonly AccuracyRecord[], level = 5): G
   }
   return out;
 }
+
+/** The test behind Figure 2B's per-bar significance, named in every result. */
+export const GAIN_TEST = 'one-sample t-test of the per-core gain against 0 (n = cores)' as const;
+
+/** One bar of Figure 2B: one network instance's gain on one noise type at one level. */
+export interface GainBar {
+  network: RecurrenceType;
+  instance: number;
+  noise: NoiseType;
+  level: number;
+  /** accuracy(last step) − accuracy(step 0) per core: mean ± s.t.d. over cores. */
+  gain: MeanSd;
+  test: typeof GAIN_TEST;
+  /** Two-sided p (NaN with fewer than 2 cores; see {@link stepSignificance} for the degenerate cases). */
+  pValue: number;
+  significant: boolean;
+}
+
+/**
+ * Figure 2B: for every network instance and noise type, the gain at `level`
+ * (default 5) per core, its mean ± s.t.d. over cores, and a two-sided
+ * one-sample t-test of the per-core gains against 0 at `alpha` (default .05).
+ * Instances are kept apart, as in the paper's A and B bars.
+ */
+export function gainBars(records: readonly AccuracyRecord[], options: { level?: number; alpha?: number } = {}): GainBar[] {
+  const fn = 'gainBars';
+  const { level = 5, alpha = 0.05 } = options;
+  if (!Number.isInteger(level) || level < 1 || level > NUM_LEVELS) throw new Error(`${fn}: level ${level}, expected an integer in [1, ${NUM_LEVELS}]`);
+  const index = new RecordIndex(fn, records);
+  const out: GainBar[] = [];
+  for (const network of index.networks().filter((n) => index.levels(n).includes(level))) {
+    const timeStep = lastStep(network);
+    const cores = index.cores(network);
+    const instances = [...new Set(cores.flatMap((core) => index.instances(network, core)))].sort((a, b) => a - b);
+    for (const instance of instances) {
+      for (const noise of NOISE_TYPES) {
+        const perCore = cores.map((core) => index.get(fn, network, level, timeStep, core, instance, noise) - index.get(fn, network, level, 0, core, instance, noise));
+        const test = pairedTest(perCore, alpha);
+        out.push({ network, instance, noise, level, gain: meanSd(perCore), test: GAIN_TEST, pValue: test.pValue, significant: test.significant });
+      }
+    }
+  }
+  return out;
+}

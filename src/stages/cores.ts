@@ -33,6 +33,8 @@ export interface CoreSummary {
   testAccuracy: number;
   testImages: number;
   info: CoreTrainingInfo;
+  /** Training time (whenever it was trained) plus this run's test evaluation. */
+  computeSeconds: number;
 }
 
 async function coreJob(params: Record<string, unknown>): Promise<CoreSummary> {
@@ -41,10 +43,11 @@ async function coreJob(params: Record<string, unknown>): Promise<CoreSummary> {
   await initBackend();
   const mnist = loadMnist();
   const key = coreKeyOf(profile, index);
+  const t0 = Date.now();
   const { weights, info } = await trainCore({ training: profile.core, seed: key.seed, train: mnist.train, dir: coresDir(profile), label: `core ${index}` });
   const testAccuracy = feedforwardAccuracy(weights, mnist.test.images, mnist.test.labels, profile.testImages);
   disposeWeights(weights);
-  return { index, seed: key.seed, testAccuracy, testImages: profile.testImages, info };
+  return { index, seed: key.seed, testAccuracy, testImages: profile.testImages, info, computeSeconds: Math.max(info.trainSeconds, (Date.now() - t0) / 1000) };
 }
 
 /** The core-training phase: one job per core. */
@@ -75,13 +78,14 @@ function calibrationFile(profile: Profile, type: NoiseType): string {
   return path.join(runDir(profile), 'calibration', `${type}-${hashConfig(key)}.json`);
 }
 
-async function calibrateJob(params: Record<string, unknown>): Promise<TypeCalibration> {
+async function calibrateJob(params: Record<string, unknown>): Promise<TypeCalibration & { computeSeconds: number }> {
   const profile = jobProfile(params);
   const type = String(params.type);
   assertNoiseType(type);
   const file = calibrationFile(profile, type);
-  const cached = loadJsonChecked<TypeCalibration>(file);
+  const cached = loadJsonChecked<TypeCalibration & { computeSeconds: number }>(file);
   if (cached) return cached;
+  const t0 = Date.now();
   await initBackend();
   const mnist = loadMnist();
   const set = calibrationSet(mnist, profile);
@@ -99,8 +103,9 @@ async function calibrateJob(params: Record<string, unknown>): Promise<TypeCalibr
   );
   progress.finish(result.levels.map((l) => `${(100 * l.accuracy).toFixed(1)}%`).join(' '));
   disposeWeights(weights);
-  saveJsonChecked(file, result);
-  return result;
+  const out = { ...result, computeSeconds: (Date.now() - t0) / 1000 };
+  saveJsonChecked(file, out);
+  return out;
 }
 
 /** The calibration phase (needs core 0): one job per noise type. */
@@ -110,8 +115,8 @@ export function calibrationPhase(profile: Profile): Phase {
 
 /** Calibrates (or loads) all four noise types on core 0, in parallel jobs. */
 export async function ensureCalibration(profile: Profile, options: RunJobsOptions = {}): Promise<Calibration> {
-  const results = await runPhase<TypeCalibration>(calibrationPhase(profile), options);
-  const types = Object.fromEntries(results.map((r, i) => [NOISE_TYPES[i]!, r])) as Record<NoiseType, TypeCalibration>;
+  const results = await runPhase<TypeCalibration & { computeSeconds: number }>(calibrationPhase(profile), options);
+  const types = Object.fromEntries(results.map(({ computeSeconds: _s, ...r }, i) => [NOISE_TYPES[i]!, r])) as Record<NoiseType, TypeCalibration>;
   return { coreHash: hashConfig(coreKeyOf(profile, 0)), seed: profile.seed, images: profile.calibration.images, targets: CALIBRATION_TARGETS, types };
 }
 

@@ -31,7 +31,30 @@ export interface JobOutcome {
   result?: unknown;
   /** The error message when not ok. */
   error?: string;
+  /** Wall time of the job in this run (small when its result came from the cache). */
   seconds: number;
+  /**
+   * Compute time the result cost when it was computed (possibly by an earlier
+   * run): the result's own `computeSeconds` when it reports one, else `seconds`.
+   */
+  computeSeconds: number;
+}
+
+/** What a phase cost: wall time in this run, and compute time of its results, whenever computed. */
+export interface PhaseStats {
+  name: string;
+  jobs: number;
+  wallSeconds: number;
+  computeSeconds: number;
+}
+
+/** A job result's own record of its compute time (results that are objects with a numeric `computeSeconds`). */
+function reportedCompute(result: unknown): number | null {
+  if (result && typeof result === 'object' && 'computeSeconds' in result) {
+    const v = (result as { computeSeconds: unknown }).computeSeconds;
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return null;
 }
 
 /** Jobs that can run in parallel once the phases before them are done. */
@@ -126,11 +149,13 @@ export async function runJobs(jobs: Job[], options: RunJobsOptions = {}): Promis
           await runWorker(job, out);
           result = JSON.parse(fs.readFileSync(out, 'utf8')) as unknown;
         }
-        outcomes[i] = { id: job.id, ok: true, result, seconds: (Date.now() - start) / 1000 };
+        const seconds = (Date.now() - start) / 1000;
+        outcomes[i] = { id: job.id, ok: true, result, seconds, computeSeconds: reportedCompute(result) ?? seconds };
       } catch (err) {
         const error = err instanceof Error ? err.message : String(err);
         process.stderr.write(`[repro] job ${job.id} failed: ${error}\n`);
-        outcomes[i] = { id: job.id, ok: false, error, seconds: (Date.now() - start) / 1000 };
+        const seconds = (Date.now() - start) / 1000;
+        outcomes[i] = { id: job.id, ok: false, error, seconds, computeSeconds: seconds };
       }
     }
   };
@@ -150,9 +175,26 @@ export function assertAllOk(stage: string, outcomes: JobOutcome[]): void {
   if (failed.length) throw new Error(`${stage}: ${failed.length} of ${outcomes.length} jobs failed: ${failed.map((f) => `${f.id}: ${f.error}`).join('; ')}`);
 }
 
-/** Runs a phase's jobs and returns their results in job order; throws (after all ran) if any failed. */
+/** Every top-level phase run in this process, with what it cost (read by `reproduce` for the manifest). */
+export const phaseLog: PhaseStats[] = [];
+/** Phases under way in this process: a phase run by a job running in process (e.g. a job loading the calibration) is not logged again. */
+let phaseDepth = 0;
+
+/**
+ * Runs a phase's jobs and returns their results in job order; throws (after
+ * all ran) if any failed. Its cost is appended to {@link phaseLog}.
+ */
 export async function runPhase<T>(phase: Phase, options: RunJobsOptions = {}): Promise<T[]> {
-  const outcomes = await runJobs(phase.jobs, options);
+  const t0 = Date.now();
+  const top = phaseDepth === 0;
+  phaseDepth++;
+  let outcomes: JobOutcome[];
+  try {
+    outcomes = await runJobs(phase.jobs, options);
+  } finally {
+    phaseDepth--;
+  }
+  if (top) phaseLog.push({ name: phase.name, jobs: outcomes.length, wallSeconds: (Date.now() - t0) / 1000, computeSeconds: outcomes.reduce((s, o) => s + o.computeSeconds, 0) });
   assertAllOk(phase.name, outcomes);
   return outcomes.map((o) => o.result as T);
 }

@@ -29,6 +29,23 @@ export interface RecurrenceConfig {
   tuneImages: number;
 }
 
+/** Settings of the activity recording and its analyses (sections 2.2-2.5). */
+export interface ActivityConfig {
+  /**
+   * Test images per noise type; each is recorded clean and with each noise
+   * type at level 5, so a recording has 5 × images samples.
+   */
+  images: number;
+  /**
+   * Images of each noise type in the PCA of the recurrent influences (Figure
+   * 4B-E): the first ones of the recording. The PCA's eigendecomposition costs
+   * n³ in JavaScript (13 s at n = 1000, about 115 s at 2000 here), so the
+   * quick profile uses 250 per type: 1000 samples, up to 999 PCs, above the
+   * paper's largest count (666).
+   */
+  pcaImages: number;
+}
+
 /** A run profile. */
 export interface Profile {
   name: ProfileName;
@@ -39,6 +56,7 @@ export interface Profile {
   /** Test images used for the cores' clean accuracy. */
   testImages: number;
   recurrence: RecurrenceConfig;
+  activity: ActivityConfig;
   /** Base seed; core k uses seed + k. */
   seed: number;
 }
@@ -57,6 +75,7 @@ const PROFILES: Record<ProfileName, Profile> = {
       evalImages: 50,
       tuneImages: 30,
     },
+    activity: { images: 40, pcaImages: 40 },
     seed: 1,
   },
   quick: {
@@ -72,6 +91,7 @@ const PROFILES: Record<ProfileName, Profile> = {
       evalImages: 300,
       tuneImages: 200,
     },
+    activity: { images: 500, pcaImages: 250 },
     seed: 1,
   },
   paper: {
@@ -87,6 +107,7 @@ const PROFILES: Record<ProfileName, Profile> = {
       evalImages: 10000,
       tuneImages: 1000,
     },
+    activity: { images: 1000, pcaImages: 1000 },
     seed: 1,
   },
 };
@@ -135,7 +156,7 @@ export function jobProfile(params: Record<string, unknown>): Profile {
   if (typeof o.name !== 'string' || !(PROFILE_NAMES as readonly string[]).includes(o.name)) fail(`name ${JSON.stringify(o.name)}, expected one of ${PROFILE_NAMES.join(', ')}`);
   if (!Number.isInteger(o.cores) || (o.cores as number) < 1) fail(`cores ${JSON.stringify(o.cores)}, expected a positive integer`);
   if (!Number.isInteger(o.seed)) fail(`seed ${JSON.stringify(o.seed)}, expected an integer`);
-  for (const field of ['core', 'calibration', 'recurrence']) if (!o[field] || typeof o[field] !== 'object') fail(`missing '${field}' settings`);
+  for (const field of ['core', 'calibration', 'recurrence', 'activity']) if (!o[field] || typeof o[field] !== 'object') fail(`missing '${field}' settings`);
   return p as Profile;
 }
 

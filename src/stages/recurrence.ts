@@ -55,6 +55,8 @@ export interface RecurrenceTrainingSummary {
   finalLoss: number;
   /** Reconstruction-trained types: reconstruction error (mean squared) on clean test images before and after training. */
   reconstruction?: { before: number; after: number; testImages: number };
+  /** Training time, whenever it was trained. */
+  computeSeconds: number;
 }
 
 /** The rule settings of a profile's networks: tuned LR-SS widths and Grads step, the profile's FB-PC options. */
@@ -82,7 +84,7 @@ async function trainJob(params: Record<string, unknown>): Promise<RecurrenceTrai
   tf.dispose(Object.values(trained.weights));
   disposeWeights(core);
   const i = trained.info;
-  return { core: coreIndex, type, instance, imagesPerSec: i.imagesPerSec, trainSeconds: i.trainSeconds, initialLoss: i.initialLoss, finalLoss: i.finalLoss, ...(reconstruction ? { reconstruction } : {}) };
+  return { core: coreIndex, type, instance, imagesPerSec: i.imagesPerSec, trainSeconds: i.trainSeconds, initialLoss: i.initialLoss, finalLoss: i.finalLoss, ...(reconstruction ? { reconstruction } : {}), computeSeconds: i.trainSeconds };
 }
 
 /** A reconstruction-trained type's error on clean test images, untrained (init) vs trained. */
@@ -112,6 +114,7 @@ export interface Tuning {
   /** Feedforward accuracy on the same images. */
   feedforward: number;
   images: number;
+  computeSeconds: number;
 }
 
 /** Surround widths tried: σe × ratio σi/σe (the paper's 1.2 and 1.68 are in the grid). */
@@ -149,6 +152,7 @@ async function tuneJob(params: Record<string, unknown>): Promise<Tuning> {
   await initBackend();
   const mnist = loadMnist();
   const core = loadProfileCore(profile, 0);
+  const t0 = Date.now();
   const { x, y } = tuningBatch(mnist, calibration, profile.recurrence.tuneImages);
   const progress = createProgress('tune LR-SS and Grads', SURROUND_GRID.sigmaExc.length * SURROUND_GRID.ratio.length + GRAD_STEP_GRID.length + 2);
   let done = 0;
@@ -171,12 +175,17 @@ async function tuneJob(params: Record<string, unknown>): Promise<Tuning> {
   });
   const feedforward = accuracyOf(feedforwardNetwork(core));
   const best = <T extends { accuracy: number }>(xs: T[]) => xs.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
-  const result: Tuning = { surround: best(surroundGrid), surroundPaper, surroundGrid, gradStep: best(gradGrid), gradGrid, feedforward, images: x.shape[0] };
+  const result: Tuning = { surround: best(surroundGrid), surroundPaper, surroundGrid, gradStep: best(gradGrid), gradGrid, feedforward, images: x.shape[0], computeSeconds: (Date.now() - t0) / 1000 };
   progress.finish(`LR-SS σ ${result.surround.sigmaExc}/${result.surround.sigmaInh}, Grads η ${result.gradStep.eta}`);
   tf.dispose([x, y]);
   disposeWeights(core);
   saveJsonChecked(file, result);
   return result;
+}
+
+/** Tunes (or loads) the LR-SS widths and the Grads step, in this process. */
+export function ensureTuning(profile: Profile): Promise<Tuning> {
+  return tuneJob({ profile });
 }
 
 /** The seed of the random weights of a random control. */
@@ -224,22 +233,30 @@ export function evaluateNetwork(net: RecurrentNetwork, test: ImageSet, calibrati
   return records;
 }
 
-async function evaluateJob(params: Record<string, unknown>): Promise<AccuracyRecord[]> {
+/** One network's accuracy records and what computing them cost. */
+export interface Evaluation {
+  records: AccuracyRecord[];
+  computeSeconds: number;
+}
+
+async function evaluateJob(params: Record<string, unknown>): Promise<Evaluation> {
   const profile = jobProfile(params);
   const coreIndex = jobIndex(params, 'core', profile.cores);
   const type = String(params.network);
   assertRecurrenceType(type);
   const instance = jobIndex(params, 'instance', RECURRENCE_SPECS[type].instances);
   const calibration = await ensureCalibration(profile, { inProcess: true });
-  const tuning = await tuneJob({ profile });
+  const tuning = await ensureTuning(profile);
   const spec = RECURRENCE_SPECS[type];
+  // `format`: the file holds an {@link Evaluation} (records and their compute time), not the bare records of earlier runs.
   const keyParts = {
-    core: coreKeyOf(profile, coreIndex), type, instance, cal: hashConfig(calibration), rec: profile.recurrence,
+    format: 2, core: coreKeyOf(profile, coreIndex), type, instance, cal: hashConfig(calibration), rec: profile.recurrence,
     tuning: spec.origin === 'fixed' ? tuning.surround : spec.origin === 'none' ? tuning.gradStep : null,
   };
   const file = path.join(runDir(profile), 'evaluation', `${type}-c${coreIndex}-i${instance}-${hashConfig(keyParts)}.json`);
-  const cached = loadJsonChecked<AccuracyRecord[]>(file);
+  const cached = loadJsonChecked<Evaluation>(file);
   if (cached) return cached;
+  const t0 = Date.now();
   await initBackend();
   const mnist = loadMnist();
   const core = loadProfileCore(profile, coreIndex);
@@ -251,8 +268,9 @@ async function evaluateJob(params: Record<string, unknown>): Promise<AccuracyRec
   progress.finish();
   disposeNetwork(net);
   disposeWeights(core);
-  saveJsonChecked(file, records);
-  return records;
+  const evaluation = { records, computeSeconds: (Date.now() - t0) / 1000 };
+  saveJsonChecked(file, evaluation);
+  return evaluation;
 }
 
 /** The instances of every type, as (type, instance) pairs in table order. */
@@ -289,8 +307,8 @@ export interface RecurrenceStageResult {
 /** Runs (or loads) the whole recurrence stage. */
 export async function ensureRecurrence(profile: Profile, options: RunJobsOptions = {}): Promise<RecurrenceStageResult> {
   const [tuning, ...training] = await runPhase<unknown>(recurrenceTrainingPhase(profile), options);
-  const evaluated = await runPhase<AccuracyRecord[]>(recurrenceEvaluationPhase(profile), options);
-  return { tuning: tuning as Tuning, training: training as RecurrenceTrainingSummary[], records: evaluated.flat() };
+  const evaluated = await runPhase<Evaluation>(recurrenceEvaluationPhase(profile), options);
+  return { tuning: tuning as Tuning, training: training as RecurrenceTrainingSummary[], records: evaluated.flatMap((e) => e.records) };
 }
 
 registerJobKind('train-recurrence', trainJob);

@@ -18,14 +18,27 @@ import { NOISE_TYPES, NoiseType } from '../noise/degrade';
 import { levelGainTable } from '../recurrence/accuracy';
 import { calibrationPhase, corePhase, CoreSummary, ensureCalibration, ensureCores } from './cores';
 import { runFmriStage } from './fmri';
-import { Phase } from './jobs';
+import { Phase, phaseLog } from './jobs';
 import { figuresDir, Profile, projectRoot, runDir } from './profiles';
 import { ensureRecurrence, recurrenceEvaluationPhase, recurrenceTrainingPhase } from './recurrence';
+import { activityPhase, ensureActivity } from './activity';
+import { fig2b, fig2cd } from '../figures/figBehaviour';
+import { fig3a, fig3b, fig3c, fig4a, fig4b, fig4c, fig4d, fig4e } from '../figures/figActivity';
+import { accuracyClaims, activityClaims, gainClaims } from '../recurrence/claims';
 
-/** A stage's timing in the manifest. */
+/** A stage's cost in the manifest. */
 export interface StageRecord {
   name: string;
-  seconds: number;
+  /** Wall time in this run. */
+  wallSeconds: number;
+  /** Jobs the stage ran (0 for stages that run in this process). */
+  jobs: number;
+  /**
+   * Compute time of everything the stage produced, whenever it was computed:
+   * the sum of its jobs' own records (kept in the cache with the results), or
+   * the wall time for stages that run in this process.
+   */
+  computeSeconds: number;
 }
 
 /** `data/runs/<profile>/manifest.json`. */
@@ -40,8 +53,10 @@ export interface Manifest {
   backend: BackendInfo;
   /** Seeds used: core k has seed profile.seed + k; noise uses profile.seed. */
   seeds: { cores: number[]; noise: number };
-  /** Wall time of this invocation per stage (cached work takes little). */
+  /** Per stage: this run's wall time and the compute time its results cost (kept across cached re-runs). */
   stages: StageRecord[];
+  /** Sum of the stages' compute times: what the whole reproduction costs from scratch on this machine. */
+  computeSeconds: number;
   /** Training time of each core when it was trained (possibly by an earlier invocation), seconds. */
   coreTrainSeconds: number[];
   results: string[];
@@ -60,7 +75,7 @@ export interface ReproduceOptions {
  * prints for a cluster scheduler.
  */
 export function reproductionPhases(profile: Profile): Phase[] {
-  return [corePhase(profile), calibrationPhase(profile), recurrenceTrainingPhase(profile), recurrenceEvaluationPhase(profile)];
+  return [corePhase(profile), calibrationPhase(profile), recurrenceTrainingPhase(profile), recurrenceEvaluationPhase(profile), activityPhase(profile)];
 }
 
 function gitCommit(): string | null {
@@ -86,9 +101,12 @@ export async function reproduce(profile: Profile, options: ReproduceOptions = {}
   const resultsDir = path.join(runDir(profile), 'results');
   const stage = async <T>(name: string, run: () => Promise<T>): Promise<T> => {
     const t0 = Date.now();
+    const logged = phaseLog.length;
     process.stderr.write(`[repro] stage ${name} (profile ${profile.name})\n`);
     const out = await run();
-    stages.push({ name, seconds: (Date.now() - t0) / 1000 });
+    const wallSeconds = (Date.now() - t0) / 1000;
+    const phases = phaseLog.slice(logged);
+    stages.push({ name, wallSeconds, jobs: phases.reduce((s, p) => s + p.jobs, 0), computeSeconds: phases.length ? phases.reduce((s, p) => s + p.computeSeconds, 0) : wallSeconds });
     return out;
   };
   const saveResult = (name: string, value: unknown) => {
@@ -117,9 +135,16 @@ export async function reproduce(profile: Profile, options: ReproduceOptions = {}
   const recurrence = await stage('recurrence', () => ensureRecurrence(profile, jobOptions));
   saveResult('recurrence', { training: recurrence.training, tuning: recurrence.tuning, level5Gain: levelGainTable(recurrence.records, 5) });
   saveResult('recurrence-accuracy', { records: recurrence.records });
-  await stage('figures-fig2', async () => {
-    figures.push(path.relative(projectRoot(), saveFigure(await fig2a(recurrence.records), figuresDir(profile)).png));
+  const activity = await stage('activity', () => ensureActivity(profile, jobOptions));
+  saveResult('activity', activity.map(({ networks, ...core }) => ({ ...core, networks: networks.map(({ predictions: _p, logitDifference: _l, ...n }) => n) })));
+  await stage('figures-fig2-4', async () => {
+    const cd = await fig2cd(activity);
+    const c3 = await fig3c(activity);
+    const e4 = await fig4e(activity);
+    const all = [await fig2a(recurrence.records), await fig2b(recurrence.records), cd.c, cd.d, await fig3a(activity[0]!), await fig3b(activity[0]!), c3.figure, await fig4a(activity), await fig4b(activity), await fig4c(activity), await fig4d(activity), e4.figure];
+    for (const fig of all) figures.push(path.relative(projectRoot(), saveFigure(fig, figuresDir(profile)).png));
   });
+  saveResult('claims', { claims: [...accuracyClaims(recurrence.records), ...gainClaims(recurrence.records), ...activityClaims(activity)] });
 
   const finished = new Date();
   const manifest: Manifest = {
@@ -133,10 +158,21 @@ export async function reproduce(profile: Profile, options: ReproduceOptions = {}
     backend,
     seeds: { cores: cores.map((c) => c.seed), noise: profile.seed },
     stages,
+    computeSeconds: stages.reduce((s, x) => s + x.computeSeconds, 0),
     coreTrainSeconds: cores.map((c) => Math.round(c.info.trainSeconds)),
     results,
     figures,
   };
   writeFileAtomic(path.join(runDir(profile), 'manifest.json'), JSON.stringify(manifest, null, 1));
   return manifest;
+}
+
+/** The manifest's cost table as text: stage, jobs, wall time, compute time, share of the compute total. */
+export function stageReport(manifest: Pick<Manifest, 'stages' | 'computeSeconds' | 'wallSeconds'>): string {
+  const total = manifest.computeSeconds || 1;
+  const rows = manifest.stages.map((s) => [s.name, String(s.jobs), s.wallSeconds.toFixed(0), s.computeSeconds.toFixed(0), `${((100 * s.computeSeconds) / total).toFixed(1)} %`]);
+  const header = ['stage', 'jobs', 'wall s (this run)', 'compute s', 'share'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), ...rows.map(line), line(['total', '', manifest.wallSeconds.toFixed(0), manifest.computeSeconds.toFixed(0), '100 %'])].join('\n');
 }

@@ -1,0 +1,193 @@
+/**
+ * The paper's claims, tested on our results: each claim states the paper's
+ * value, ours (computed here from the results, never typed in), the test that
+ * decides it, and a verdict. Verdicts: `holds` (the test passes), `differs`
+ * (it fails), `untestable` (the data cannot decide, e.g. one core where a
+ * spread over cores is needed).
+ */
+import { AccuracyRecord, gainBars, levelGainTable, stepSignificance } from './accuracy';
+import { behaviourMatrices, CoreActivity, summariseByType, summariseMatrices } from './activity';
+import { NOISE_TYPES } from '../noise/degrade';
+import { RecurrenceType } from './rules';
+
+export type Verdict = 'holds' | 'differs' | 'untestable';
+
+/** One row of the claims table. */
+export interface Claim {
+  /** Paper section, e.g. `2.1`. */
+  section: string;
+  /** Figure or text the claim comes from. */
+  source: string;
+  claim: string;
+  paper: string;
+  ours: string;
+  /** How the verdict is decided. */
+  test: string;
+  verdict: Verdict;
+}
+
+const pts = (v: number) => `${(100 * v).toFixed(1)}`;
+const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+const verdictOf = (ok: boolean | null): Verdict => (ok === null ? 'untestable' : ok ? 'holds' : 'differs');
+
+/** Section 2.1's claims (Figure 2A), from the accuracy records. */
+export function accuracyClaims(records: readonly AccuracyRecord[]): Claim[] {
+  const gains = levelGainTable(records, 5);
+  const sig = stepSignificance(records);
+  const present = new Set(records.map((r) => r.network));
+  const gainOf = (n: RecurrenceType) => gains.find((g) => g.network === n && (g.instance === 'mean' || !gains.some((h) => h.network === n && h.instance === 'mean')))?.gain.mean ?? NaN;
+  const lastTest = (n: RecurrenceType, level: number) => {
+    const steps = sig.filter((s) => s.network === n && s.level === level);
+    return steps.reduce((a, b) => (b.timeStep > a.timeStep ? b : a), steps[0]!);
+  };
+  const out: Claim[] = [];
+  const raised = (['FB-TT', 'LR-TT', 'FB-PC', 'LR-SS'] as const).filter((n) => present.has(n));
+  for (const n of raised) {
+    const levels = [2, 3, 4, 5].map((l) => lastTest(n, l));
+    const up = levels.filter((t) => t.significant && t.meanDifference > 0).map((t) => t.level);
+    out.push({
+      section: '2.1', source: 'Figure 2A', claim: `${n} raises accuracy above step 0 at noise levels 2-5`, paper: 'p < .05 at levels 2-5',
+      ours: `significant rise at level(s) ${up.join(', ') || 'none'}; level-5 gain ${pts(gainOf(n))} points (p = ${levels[3]!.pValue.toPrecision(2)})`,
+      test: 'two-sided paired t-test, last step vs step 0, over (core, instance, noise type), p < .05, at each level 2-5', verdict: verdictOf(up.length === 4),
+    });
+  }
+  if (present.has('FB-TT') && present.has('LR-TT') && present.has('FB-PC') && present.has('LR-SS')) {
+    const tt = Math.min(gainOf('FB-TT'), gainOf('LR-TT'));
+    const bio = Math.max(gainOf('FB-PC'), gainOf('LR-SS'));
+    out.push({ section: '2.1', source: 'Figure 2A', claim: 'task-trained networks outperform the bio-inspired ones', paper: 'yes', ours: `level-5 gain: FB-TT ${pts(gainOf('FB-TT'))}, LR-TT ${pts(gainOf('LR-TT'))} vs FB-PC ${pts(gainOf('FB-PC'))}, LR-SS ${pts(gainOf('LR-SS'))} points`, test: 'smaller task-trained gain > larger bio-inspired gain (level 5, mean over cores)', verdict: verdictOf(tt > bio) });
+    out.push({ section: '2.1', source: 'Figure 2A', claim: 'surround suppression outperforms predictive feedback', paper: 'yes', ours: `LR-SS ${pts(gainOf('LR-SS'))} vs FB-PC ${pts(gainOf('FB-PC'))} points`, test: 'level-5 gain LR-SS > FB-PC', verdict: verdictOf(gainOf('LR-SS') > gainOf('FB-PC')) });
+  }
+  for (const n of (['FB-R', 'LR-R'] as const).filter((t) => present.has(t))) {
+    const t = lastTest(n, 5);
+    out.push({ section: '2.2', source: 'Figure 2B', claim: `random ${n === 'FB-R' ? 'feedback' : 'lateral'} recurrence (${n}) does not raise accuracy`, paper: 'no increase', ours: `level-5 gain ${pts(t.meanDifference)} points, p = ${t.pValue.toPrecision(2)}`, test: 'not (gain > 0 and p < .05), paired t-test at level 5', verdict: verdictOf(!(t.meanDifference > 0 && t.significant)) });
+  }
+  return out;
+}
+
+/** Section 2.2's claims on gains per noise type (Figure 2B). */
+export function gainClaims(records: readonly AccuracyRecord[]): Claim[] {
+  const bars = gainBars(records);
+  const cores = Math.max(0, ...bars.map((b) => b.gain.n));
+  const out: Claim[] = [];
+  const mean = (network: RecurrenceType, noise: string) => {
+    const b = bars.filter((x) => x.network === network && x.noise === noise);
+    return b.length ? b.reduce((s, x) => s + x.gain.mean, 0) / b.length : NaN;
+  };
+  const significantOn = (network: RecurrenceType) => NOISE_TYPES.filter((noise) => {
+    const b = bars.filter((x) => x.network === network && x.noise === noise);
+    return b.length > 0 && b.every((x) => x.significant && x.gain.mean > 0);
+  });
+  const has = (n: RecurrenceType) => bars.some((b) => b.network === n);
+  const testable = cores >= 2;
+  if (has('FB-PC')) {
+    const s = significantOn('FB-PC');
+    out.push({ section: '2.2', source: 'Figure 2B', claim: 'predictive feedback significantly raises accuracy only on pixel noise and blur', paper: 'pixel noise and blur only', ours: `significant (every instance) on: ${s.join(', ') || 'none'}; gains ${NOISE_TYPES.map((n) => `${n} ${pts(mean('FB-PC', n))}`).join(', ')}`, test: `one-sample t-test of per-core gains, p < .05, every instance (${cores} cores)`, verdict: testable ? verdictOf(s.join() === 'pixel,blur') : 'untestable' });
+  }
+  if (has('FB-TT')) {
+    const positive = NOISE_TYPES.filter((n) => mean('FB-TT', n) > 0);
+    out.push({ section: '2.2', source: 'Figure 2B', claim: 'task-trained feedback raises accuracy on every noise type', paper: 'all noise types', ours: NOISE_TYPES.map((n) => `${n} ${pts(mean('FB-TT', n))}`).join(', '), test: 'mean gain over instances and cores > 0 on all 4 noise types', verdict: verdictOf(positive.length === 4) });
+  }
+  if (has('FB-TT') && has('LR-TT') && has('FB-PC') && has('LR-SS')) {
+    const profile = (n: RecurrenceType) => NOISE_TYPES.map((x) => mean(n, x));
+    const dist = (a: number[], b: number[]) => Math.sqrt(a.reduce((s, v, i) => s + (v - b[i]!) ** 2, 0));
+    const [ft, lt, fp, ls] = (['FB-TT', 'LR-TT', 'FB-PC', 'LR-SS'] as const).map(profile) as [number[], number[], number[], number[]];
+    out.push({ section: '2.2', source: 'Figure 2B', claim: 'task-trained lateral recurrence has nearly the pattern of task-trained feedback, unlike its anatomical twins', paper: 'yes', ours: `distance of per-noise gain profiles: FB-TT↔LR-TT ${pts(dist(ft, lt))}, FB-TT↔FB-PC ${pts(dist(ft, fp))}, LR-TT↔LR-SS ${pts(dist(lt, ls))} points`, test: 'Euclidean distance of the 4 per-noise gains: FB-TT↔LR-TT smaller than both FB-TT↔FB-PC and LR-TT↔LR-SS', verdict: verdictOf(dist(ft, lt) < dist(ft, fp) && dist(ft, lt) < dist(lt, ls)) });
+    const best = NOISE_TYPES.reduce((a, b) => (mean('LR-SS', b) > mean('LR-SS', a) ? b : a));
+    out.push({ section: '2.2', source: 'Figure 2B', claim: 'surround suppression performs best on blur', paper: 'blur', ours: `largest LR-SS gain on ${best} (${NOISE_TYPES.map((n) => `${n} ${pts(mean('LR-SS', n))}`).join(', ')})`, test: 'noise type of the largest mean LR-SS gain is blur', verdict: verdictOf(best === 'blur') });
+  }
+  return out;
+}
+
+/** Mean over cores of a matrix entry between two network labels. */
+function entry(summary: ReturnType<typeof summariseMatrices>, a: string, b: string): number {
+  const i = summary.labels.indexOf(a);
+  const j = summary.labels.indexOf(b);
+  return i < 0 || j < 0 ? NaN : summary.mean[i]![j]!;
+}
+
+/** Mean of the entries between the instances of two types (or one type's A-B pair when a = b). */
+function between(summary: ReturnType<typeof summariseMatrices>, a: string, b: string): number {
+  const la = summary.labels.filter((l) => l === a || l.startsWith(`${a} `));
+  const lb = summary.labels.filter((l) => l === b || l.startsWith(`${b} `));
+  const v = la.flatMap((x) => lb.filter((y) => y !== x && (a !== b || x < y)).map((y) => entry(summary, x, y))).filter(Number.isFinite);
+  return v.length ? v.reduce((s, x) => s + x, 0) / v.length : NaN;
+}
+
+/** "The task-trained networks are closer to each other than to their anatomical twins" on a similarity matrix. */
+function twinsClaim(section: string, source: string, what: string, summary: ReturnType<typeof summariseMatrices>): Claim {
+  const tt = between(summary, 'FB-TT', 'LR-TT');
+  const fb = between(summary, 'FB-TT', 'FB-PC');
+  const lr = between(summary, 'LR-TT', 'LR-SS');
+  return {
+    section, source, claim: `${what}: the task-trained networks are more similar to each other than to their bio-inspired anatomical twins`, paper: 'yes',
+    ours: `FB-TT↔LR-TT ${f2(tt)}, FB-TT↔FB-PC ${f2(fb)}, LR-TT↔LR-SS ${f2(lr)} (mean over instance pairs and cores)`, test: 'FB-TT↔LR-TT > FB-TT↔FB-PC and > LR-TT↔LR-SS',
+    verdict: Number.isFinite(tt) && Number.isFinite(fb) && Number.isFinite(lr) ? verdictOf(tt > fb && tt > lr) : 'untestable',
+  };
+}
+
+/** Sections 2.2-2.3's claims from the activity recordings (Figures 2C-D, 3C, 4). */
+export function activityClaims(cores: readonly CoreActivity[]): Claim[] {
+  if (cores.length === 0) return [];
+  const labels = cores[0]!.labelsOfNetworks;
+  const behaviour = cores.map(behaviourMatrices);
+  const agreement = summariseMatrices(labels, behaviour.map((b) => b.agreement));
+  const logits = summariseMatrices(labels, behaviour.map((b) => b.logitCorrelation));
+  const influence = summariseMatrices(labels, cores.map((c) => c.influenceCorrelation));
+  const top = summariseMatrices(labels, cores.map((c) => c.alignmentTop));
+  const gap = summariseMatrices(labels, cores.map((c) => c.alignmentGap));
+  const out: Claim[] = [twinsClaim('2.2', 'Figure 2C', 'incorrect-label agreement', agreement)];
+  const sameType = between(logits, 'FB-TT', 'FB-TT');
+  const ttPair = between(logits, 'FB-TT', 'LR-TT');
+  out.push({ section: '2.2', source: 'Figure 2D', claim: 'logit-difference correlation is highest between instances of the same type, closely followed by the task-trained pair', paper: 'yes', ours: `FB-TT A↔B ${f2(sameType)}, LR-TT A↔B ${f2(between(logits, 'LR-TT', 'LR-TT'))}, FB-TT↔LR-TT ${f2(ttPair)}, FB-TT↔FB-PC ${f2(between(logits, 'FB-TT', 'FB-PC'))}, LR-TT↔LR-SS ${f2(between(logits, 'LR-TT', 'LR-SS'))}`, test: 'FB-TT A↔B ≥ FB-TT↔LR-TT > FB-TT↔FB-PC and LR-TT↔LR-SS', verdict: verdictOf(sameType >= ttPair && ttPair > between(logits, 'FB-TT', 'FB-PC') && ttPair > between(logits, 'LR-TT', 'LR-SS')) });
+  out.push(twinsClaim('2.2', 'Figure 2D', 'logit-difference correlation', logits));
+  const means = summariseByType(cores, (n) => n.influence.mean);
+  const bio = means.filter((m) => ['FB-TT', 'LR-TT', 'FB-PC', 'LR-SS'].includes(m.network));
+  const smallest = bio.reduce((a, b) => (b.mean < a.mean ? b : a));
+  const largest = bio.reduce((a, b) => (b.mean > a.mean ? b : a));
+  const fmt = (m: { network: string; mean: number; sd: number }) => `${m.network} ${f2(m.mean)}${Number.isFinite(m.sd) ? ` ± ${f2(m.sd)}` : ''}`;
+  out.push({ section: '2.3', source: 'Figure 3C', claim: 'predictive feedback has the smallest mean influence, surround suppression the largest', paper: 'FB-TT .19 ± .12, LR-TT .10 ± .09, FB-PC .02 ± .03, LR-SS .94 ± .38', ours: bio.map(fmt).join(', '), test: 'argmin of the mean influence over the four types is FB-PC, argmax LR-SS', verdict: verdictOf(smallest.network === 'FB-PC' && largest.network === 'LR-SS') });
+  out.push({ section: '2.3', source: 'Figure 3C', claim: 'every network has a slightly positive mean influence', paper: 'all positive', ours: means.map(fmt).join(', '), test: 'mean influence > 0 for the four types', verdict: verdictOf(bio.every((m) => m.mean > 0)) });
+  out.push(twinsClaim('2.3', 'Figure 4A', 'influence correlation', influence));
+  const grads = ['FB-TT', 'LR-TT'].map((t) => between(influence, t, 'Grads'));
+  out.push({ section: '2.3', source: 'Figure 4A', claim: 'task-trained influences are not correlated with the gradients (Grads)', paper: 'not correlated', ours: `FB-TT↔Grads ${f2(grads[0]!)}, LR-TT↔Grads ${f2(grads[1]!)}; FB-TT↔LR-TT ${f2(between(influence, 'FB-TT', 'LR-TT'))}`, test: '|r| with Grads < 0.2 for both task-trained types', verdict: grads.every(Number.isFinite) ? verdictOf(grads.every((g) => Math.abs(g) < 0.2)) : 'untestable' });
+  out.push(twinsClaim('2.3', 'Figure 4C', 'alignment of the top-200 difference PCs', top));
+  out.push(twinsClaim('2.3', 'Figure 4E', 'alignment at 85 % of the performance gap', gap));
+  const pcs80 = summariseByType(cores, (n) => {
+    const k = n.differencePca.cumulative.findIndex((c) => c >= 0.8);
+    return k < 0 ? null : k + 1;
+  });
+  const k80 = (t: string) => pcs80.find((p) => p.network === t)?.mean ?? NaN;
+  out.push({ section: '2.3', source: 'Figure 4B', claim: 'predictive feedback influences are the highest-dimensional; task-trained and random feedback need fewer PCs than the lateral types', paper: 'FB-PC highest; FB-TT, FB-R lowest', ours: `PCs for 80 % of the variance: ${pcs80.map((p) => `${p.network} ${Number.isFinite(p.mean) ? p.mean.toFixed(0) : '> 500'}`).join(', ')}`, test: 'FB-PC needs the most PCs for 80 %; FB-TT and FB-R fewer than LR-TT, LR-SS and LR-R', verdict: verdictOf(pcs80.every((p) => p.network === 'FB-PC' || !(k80(p.network) > k80('FB-PC'))) && ['FB-TT', 'FB-R'].every((f) => ['LR-TT', 'LR-SS', 'LR-R'].every((l) => k80(f) < k80(l)))) });
+  const k85 = summariseByType(cores, (n) => n.differencePca.components85);
+  const paper85: Record<string, number> = { Grads: 95, 'FB-PC': 666, 'FB-TT': 71, 'LR-TT': 306, 'LR-SS': 141 };
+  out.push({ section: '2.3', source: 'Figure 4E', claim: 'number of difference PCs for 85 % of the performance gap', paper: Object.entries(paper85).map(([t, k]) => `${t} ${k}`).join(', '), ours: k85.map((k) => `${k.network} ${Number.isFinite(k.mean) ? k.mean.toFixed(0) : 'n/a'}`).join(', '), test: 'ordering: FB-PC needs the most, FB-TT the fewest of the five', verdict: verdictOf(['Grads', 'FB-TT', 'LR-TT', 'LR-SS'].every((t) => !(k85.find((k) => k.network === t)!.mean > k85.find((k) => k.network === 'FB-PC')!.mean)) && ['Grads', 'FB-PC', 'LR-TT', 'LR-SS'].every((t) => !(k85.find((k) => k.network === t)!.mean < k85.find((k) => k.network === 'FB-TT')!.mean))) });
+  return out;
+}
+
+/** Every claim of sections 2.1-2.3 that the results support testing, in section order. */
+export function paperClaims(records: readonly AccuracyRecord[], activity: readonly CoreActivity[]): Claim[] {
+  const all = [...accuracyClaims(records), ...gainClaims(records), ...activityClaims(activity)];
+  return all.sort((a, b) => a.section.localeCompare(b.section));
+}
+
+/** One sentence per verdict count, e.g. for a notebook's summary: "7 of 9 claims hold; differ: …". */
+export function claimsSummary(claims: readonly Claim[]): string {
+  const count = (v: Verdict) => claims.filter((c) => c.verdict === v);
+  const differ = count('differs');
+  const untestable = count('untestable');
+  return [
+    `${count('holds').length} of ${claims.length} claims hold in this run.`,
+    differ.length ? `Differ: ${differ.map((c) => `${c.claim} (${c.source})`).join('; ')}.` : 'None differs.',
+    untestable.length ? `Not testable with these data: ${untestable.map((c) => c.claim).join('; ')}.` : '',
+  ].filter(Boolean).join(' ');
+}
+
+/** The claims as a Markdown table (for the README and reports). */
+export function claimsMarkdown(claims: readonly Claim[]): string {
+  const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return [
+    '| section | source | claim | paper | ours | verdict |',
+    '|---|---|---|---|---|---|',
+    ...claims.map((c) => `| ${c.section} | ${esc(c.source)} | ${esc(c.claim)} | ${esc(c.paper)} | ${esc(c.ours)} | **${c.verdict}** |`),
+  ].join('\n');
+}
