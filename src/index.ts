@@ -19,6 +19,7 @@ export * from './model/grcl';
 export * from './model/grcnn';
 export * from './augment';
 export * from './recurrence/rules';
+export * from './recurrence/gated';
 export * from './recurrence/networks';
 export * from './recurrence/train';
 export * from './recurrence/accuracy';
