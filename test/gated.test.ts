@@ -206,3 +206,27 @@ test('task training of LR-GRCL moves its four weights and nothing of the core, w
   tf.dispose([...Object.values(trained.weights), ...Object.values(again.weights), ...Object.values(init)]);
   disposeWeights(core);
 });
+
+test('LR-GRCL training gradients agree between wasm (with our convolution-gradient kernels) and cpu', async () => {
+  const core = initCoreWeights(4, 0.05);
+  const x = images(2);
+  const y = tf.tensor1d(mnist.test.labels.subarray(0, 2), 'int32');
+  const w = randomWeights(70);
+  const names = Object.keys(w);
+  const gradsOn = async (backend: string) => {
+    await tf.setBackend(backend);
+    return tf.tidy(() => {
+      const loss = (...ts: tf.Tensor[]) => crossEntropy(finalLogits(makeNetwork('LR-GRCL', core, Object.fromEntries(names.map((n, i) => [n, ts[i]!]))), x), y);
+      return tf.grads(loss)(names.map((n) => w[n]!)).map((g) => g.dataSync() as Float32Array);
+    });
+  };
+  const cpu = await gradsOn('cpu');
+  const wasm = await gradsOn('wasm');
+  names.forEach((name, i) => {
+    const scale = cpu[i]!.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    assert.ok(scale > 0, `${name}: gradient is not zero`);
+    assertClose(wasm[i]!, cpu[i]!, 1e-3 * scale, 1e-3, `dL/d${name}`);
+  });
+  tf.dispose([x, y, ...Object.values(w)]);
+  disposeWeights(core);
+});
