@@ -38,6 +38,8 @@ export * from './stages/jobs';
 export * from './stages/cores';
 export * from './stages/recurrence';
 export * from './stages/fmri';
+export * from './stages/gated';
+export * from './stages/augmentation';
 export * from './stages/reproduce';
 export * from './bench/bench';
 export * from './notebook';
