@@ -11,13 +11,13 @@ import { makeFigure, type Figure, type TopLevelSpec } from './figure';
 
 /** One colour per recurrence type, shared by the activity figures. */
 export const TYPE_COLOURS: Record<string, string> = {
-  'FB-TT': '#1f77b4', 'LR-TT': '#ff7f0e', 'FB-PC': '#2ca02c', 'LR-SS': '#d62728', 'FB-R': '#9467bd', 'LR-R': '#8c564b', Grads: '#7f7f7f',
+  'FB-TT': '#1f77b4', 'LR-TT': '#ff7f0e', 'FB-PC': '#2ca02c', 'LR-SS': '#d62728', 'FB-R': '#9467bd', 'LR-R': '#8c564b', Grads: '#7f7f7f', 'LR-GRCL': '#e377c2',
 };
 /** The noise types' colours. */
 export const NOISE_COLOURS = { domain: [...NOISE_TYPES], range: ['#4c78a8', '#f58518', '#54a24b', '#b279a2'] };
 
 /** Figure 2B's order: the paper's types, instances A then B, with Grads and the random controls last. */
-const BAR_ORDER = ['FB-TT', 'LR-TT', 'FB-PC', 'LR-SS', 'Grads', 'FB-R', 'LR-R'] as const;
+const BAR_ORDER = ['FB-TT', 'LR-TT', 'LR-GRCL', 'FB-PC', 'LR-SS', 'Grads', 'FB-R', 'LR-R'] as const;
 
 /**
  * Figure 2B: the level-5 gain (last step − step 0) per network instance and

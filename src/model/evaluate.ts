@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { IMAGE_SIZE, NUM_PIXELS } from '../data/mnist';
 import { CoreWeights, coreLogits } from './core';
+import { estimateGrcnnRunningStats, grcnnLogits, GrcnnWeights } from './grcnn';
 
 /** Default inference batch size (larger batches amortise per-kernel overhead). */
 export const INFER_BATCH = 500;
@@ -46,4 +47,48 @@ export function accuracyOf(predictions: Int32Array, labels: Uint8Array): number 
 /** Accuracy of the feedforward core alone on `n` images with their labels. */
 export function feedforwardAccuracy(w: CoreWeights, pixels: Float32Array, labels: Uint8Array, n = labels.length): number {
   return accuracyOf(argmaxRows(logitsFor(pixels, n, (x) => coreLogits(w, x))), labels.subarray(0, n));
+}
+
+/** Labelled images to evaluate on (e.g. one noise condition): `pixels` `[n, 28, 28]`, `labels` `[n]`. */
+export interface LabelledImages {
+  pixels: Float32Array;
+  labels: Uint8Array;
+}
+
+/** Options of {@link grcnnAccuracyByIterations}. */
+export interface GrcnnIterationOptions {
+  /** Clean images `[m, 28, 28]` whose batch statistics become the running statistics (training images). */
+  statsImages: Float32Array;
+  /** Images per batch of that estimate (use the training batch size: statistics are per batch, as in training). */
+  statsBatchSize: number;
+  /** Iteration counts to test, each in 0 … T (default every one, 0 … T). */
+  iterations?: number[];
+  /** Called after each iteration count with its index in `iterations` (progress). */
+  onCount?: (index: number) => void;
+}
+
+/**
+ * Accuracy of a GRCNN on each set of `sets` when every GRCL runs k iterations
+ * at test time, for each k of `iterations`: `out[i][s]` is the accuracy on
+ * set s with `iterations[i]` iterations, a fraction in [0, 1]. Inference mode;
+ * before each k the batch-norm running statistics are re-estimated on
+ * `statsImages` with k iterations (`estimateGrcnnRunningStats`), so the layers
+ * after a GRCL are normalised with statistics of the activity they see at
+ * that k. The network keeps the statistics of the last k.
+ */
+export function grcnnAccuracyByIterations(w: GrcnnWeights, sets: readonly LabelledImages[], options: GrcnnIterationOptions): number[][] {
+  const trained = w.config.iterations;
+  const { iterations = Array.from({ length: trained + 1 }, (_, k) => k) } = options;
+  for (const k of iterations) {
+    if (!Number.isInteger(k) || k < 0 || k > trained) throw new Error(`grcnnAccuracyByIterations: iteration count ${k}, expected an integer from 0 to ${trained}`);
+  }
+  sets.forEach((s, i) => {
+    if (s.pixels.length !== s.labels.length * NUM_PIXELS) throw new Error(`grcnnAccuracyByIterations: set ${i} has ${s.pixels.length} pixel values for ${s.labels.length} labels`);
+  });
+  return iterations.map((k, index) => {
+    estimateGrcnnRunningStats(w, options.statsImages, { batchSize: options.statsBatchSize, iterations: k });
+    const accuracies = sets.map((s) => accuracyOf(argmaxRows(logitsFor(s.pixels, s.labels.length, (x) => grcnnLogits(w, x, { training: false, iterations: k }))), s.labels));
+    options.onCount?.(index);
+    return accuracies;
+  });
 }

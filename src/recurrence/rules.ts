@@ -14,6 +14,7 @@
  * | FB-PC | r1 = β·ReLU(d1) + λ·P(r2(t−1)) + (1−β−λ)·r1(t−1);
  *           r2 = β·layer2(r1) + (1−β)·r2(t−1) − (α/√C)·∂‖P(r2(t−1)) − r1(t−1)‖²/∂r2 |
  * | Grads | r1 = r1 − η·∂CE/∂r1 (per image, true label), one step |
+ * | LR-GRCL | r1 = ReLU(d1 + σ(B(r1(t−1)) + C(r1(0)) + c) ⊙ L(r1(t−1))), B, C 1x1 convs (`./gated`) |
  *
  * and layers 2-4 recomputed from the new r1 (FB-PC keeps its own layer-2
  * state, as Predify does). The feedforward network (`FF`) has no update: it is
@@ -25,8 +26,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { CoreWeights, crossEntropy, headFromR2, layer2FromR1 } from '../model/core';
+import { hashInts } from '../random';
+import { GATED_LATERAL_SHAPES, GatedLateralRule } from './gated';
 
-export const RECURRENCE_TYPES = ['FB-TT', 'LR-TT', 'FB-PC', 'LR-SS', 'FB-R', 'LR-R', 'Grads'] as const;
+/**
+ * The paper's types in its order, then LR-GRCL (Azeglio et al.'s gate on
+ * LR-TT). Appended rather than placed beside LR-TT: a type's position seeds its
+ * trained weights (`recurrenceSeed`), so inserting it would change the seeds,
+ * and the cached weights, of every trained type after it.
+ */
+export const RECURRENCE_TYPES = ['FB-TT', 'LR-TT', 'FB-PC', 'LR-SS', 'FB-R', 'LR-R', 'Grads', 'LR-GRCL'] as const;
 export type RecurrenceType = (typeof RECURRENCE_TYPES)[number];
 /** Every network the loop runs: a recurrence type, or the feedforward core alone. */
 export type NetworkType = RecurrenceType | 'FF';
@@ -268,6 +277,19 @@ export const RECURRENCE_SPECS: Record<RecurrenceType, RecurrenceSpec> = {
   Grads: {
     anatomy: 'gradient', origin: 'none', timeSteps: 2, instances: 1,
     rule: (_w, s) => new GradientRule(s.gradStep),
+  },
+  'LR-GRCL': {
+    anatomy: 'lateral', origin: 'task-trained', timeSteps: 3, instances: 2,
+    // L as LR-TT's; B and C from their own seeds; c = 0, so the gate starts half open.
+    init: (seed, sd) => ({
+      lateral: truncatedNormal(GATED_LATERAL_SHAPES.lateral, sd, seed),
+      gateRecurrent: truncatedNormal(GATED_LATERAL_SHAPES.gateRecurrent, sd, hashInts(seed, 1)),
+      gateFeedforward: truncatedNormal(GATED_LATERAL_SHAPES.gateFeedforward, sd, hashInts(seed, 2)),
+      gateBias: tf.zeros([...GATED_LATERAL_SHAPES.gateBias]),
+    }),
+    rule: (w) => new GatedLateralRule(
+      weight4(w, 'LR-GRCL', 'lateral'), weight4(w, 'LR-GRCL', 'gateRecurrent'), weight4(w, 'LR-GRCL', 'gateFeedforward'), weight(w, 'LR-GRCL', 'gateBias') as tf.Tensor1D,
+    ),
   },
 };
 

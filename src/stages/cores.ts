@@ -22,7 +22,8 @@ export function coreKeyOf(profile: Profile, index: number): CoreKey {
   return { arch: 'table1', seed: profile.seed + index, training: profile.core };
 }
 
-function coresDir(profile: Profile): string {
+/** Where the cores of a profile are cached. */
+export function coresDir(profile: Profile): string {
   return path.join(runDir(profile), 'cores');
 }
 

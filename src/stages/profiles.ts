@@ -5,12 +5,20 @@
  * - `quick`: the largest run that finishes well under an hour on a 2-core CPU,
  *   with 2 cores so every figure has error bars. Its figures are committed.
  * - `paper`: the paper's scale (5 cores, 40000 batches of 256); meant for a GPU.
+ *
+ * The `gated` section sizes Azeglio et al.'s experiments on MNIST (the GRCNN's
+ * test-time iterations, the augmented cores). In quick they stay small: one
+ * network per variant, one core per augmentation trained on a fifth of the
+ * main cores' batches (of half the size), LR-TT only, one instance.
  */
 import * as path from 'node:path';
+import { type AugmentationSettings, type Augmentation, AUGMENTATIONS, DEFAULT_AUGMENTATION_SETTINGS } from '../augment/train';
+import { GRCNN_MNIST_CONFIG, type GrcnnConfig } from '../model/grcnn';
+import type { GrcnnTrainingConfig } from '../model/trainGrcnn';
 import type { CoreTrainingConfig } from '../model/trainCore';
 import type { CalibrationConfig } from '../noise/calibrate';
 import type { DecoderTrainingConfig, RecurrenceTrainingConfig } from '../recurrence/train';
-import { DEFAULT_PREDICTIVE, type PredictiveOptions } from '../recurrence/rules';
+import { DEFAULT_PREDICTIVE, type PredictiveOptions, type RecurrenceType } from '../recurrence/rules';
 
 export const PROFILE_NAMES = ['smoke', 'quick', 'paper'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
@@ -46,6 +54,46 @@ export interface ActivityConfig {
   pcaImages: number;
 }
 
+/** Settings of the GRCNN experiment (Azeglio et al.): accuracy under degradation against test-time iterations. */
+export interface GrcnnExperimentConfig {
+  /** Sizes of the network (iterations T with weights). */
+  config: GrcnnConfig;
+  /** Training on clean MNIST. */
+  training: GrcnnTrainingConfig;
+  /** Networks per variant; network k has seed `profile.seed + k`. */
+  networks: number;
+  /** Also train and test the ungated control (GRCLs without B and C, σ ≡ 1). */
+  ungated: boolean;
+  /** Training images whose batch statistics set the batch-norm running statistics, re-estimated per iteration count. */
+  statsImages: number;
+  /** Test images per condition (clean, and each noise type at levels 1-6). */
+  evalImages: number;
+}
+
+/** Settings of the augmentation experiment: does augmentation replace recurrence? */
+export interface AugmentationExperimentConfig {
+  augmentations: Augmentation[];
+  settings: AugmentationSettings;
+  /** Cores per augmentation; core k has seed `profile.seed + k`, as the main cores. */
+  cores: number;
+  /** Training of the augmented cores (with the main cores' settings, `none` reuses them). */
+  core: CoreTrainingConfig;
+  /** Task-trained recurrence types trained on every augmented core. */
+  types: RecurrenceType[];
+  /** Instantiations of each type per core. */
+  instances: number;
+  /** Their training (level-3 noise mixture, loss at the last step). */
+  recurrence: RecurrenceTrainingConfig;
+  /** Test images per condition. */
+  evalImages: number;
+}
+
+/** Azeglio et al.'s experiments on MNIST. */
+export interface GatedConfig {
+  grcnn: GrcnnExperimentConfig;
+  augmentation: AugmentationExperimentConfig;
+}
+
 /** A run profile. */
 export interface Profile {
   name: ProfileName;
@@ -57,9 +105,17 @@ export interface Profile {
   testImages: number;
   recurrence: RecurrenceConfig;
   activity: ActivityConfig;
+  /** Azeglio et al.'s GRCNN and augmentation experiments. */
+  gated: GatedConfig;
   /** Base seed; core k uses seed + k. */
   seed: number;
 }
+
+/** The paper's core training (Methods 4.1); the paper profile's augmentation experiment reuses it, so its `none` cores are the main cores. */
+const PAPER_CORE: CoreTrainingConfig = { batchSize: 256, batches: 40000, learningRate: 0.05, momentum: 0.9, initSd: 0.02, trainImages: 55000, checkpointEvery: 1000 };
+const PAPER_RECURRENCE_TRAINING: RecurrenceTrainingConfig = { batchSize: 256, batches: 40000, learningRate: 0.05, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 1000, noiseLevel: 3 };
+/** A smaller GRCNN for tests: 8 stem channels, two GRCLs (16 and 32 channels), T = 3. */
+const SMOKE_GRCNN_CONFIG: GrcnnConfig = { stemChannels: 8, blocks: [{ channels: 16, bottleneck: 4 }, { channels: 32, bottleneck: 8 }], iterations: 3 };
 
 const PROFILES: Record<ProfileName, Profile> = {
   smoke: {
@@ -76,6 +132,26 @@ const PROFILES: Record<ProfileName, Profile> = {
       tuneImages: 30,
     },
     activity: { images: 40, pcaImages: 40 },
+    gated: {
+      grcnn: {
+        config: SMOKE_GRCNN_CONFIG,
+        training: { batchSize: 32, batches: 60, learningRate: 0.05, momentum: 0.9, trainImages: 55000, checkpointEvery: 20 },
+        networks: 1,
+        ungated: true,
+        statsImages: 128,
+        evalImages: 50,
+      },
+      augmentation: {
+        augmentations: [...AUGMENTATIONS],
+        settings: DEFAULT_AUGMENTATION_SETTINGS,
+        cores: 1,
+        core: { batchSize: 32, batches: 30, learningRate: 0.05, momentum: 0.9, initSd: 0.02, trainImages: 55000, checkpointEvery: 10 },
+        types: ['LR-TT'],
+        instances: 1,
+        recurrence: { batchSize: 20, batches: 6, learningRate: 0.05, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 3, noiseLevel: 3 },
+        evalImages: 50,
+      },
+    },
     seed: 1,
   },
   quick: {
@@ -92,22 +168,62 @@ const PROFILES: Record<ProfileName, Profile> = {
       tuneImages: 200,
     },
     activity: { images: 500, pcaImages: 250 },
+    gated: {
+      grcnn: {
+        config: GRCNN_MNIST_CONFIG,
+        training: { batchSize: 32, batches: 250, learningRate: 0.05, momentum: 0.9, trainImages: 55000, checkpointEvery: 50 },
+        networks: 1,
+        ungated: true,
+        statsImages: 640,
+        evalImages: 200,
+      },
+      augmentation: {
+        augmentations: [...AUGMENTATIONS],
+        settings: DEFAULT_AUGMENTATION_SETTINGS,
+        cores: 1,
+        core: { batchSize: 32, batches: 400, learningRate: 0.05, momentum: 0.9, initSd: 0.02, trainImages: 55000, checkpointEvery: 100 },
+        types: ['LR-TT'],
+        instances: 1,
+        recurrence: { batchSize: 32, batches: 100, learningRate: 0.05, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 50, noiseLevel: 3 },
+        evalImages: 300,
+      },
+    },
     seed: 1,
   },
   paper: {
     name: 'paper',
     cores: 5,
-    core: { batchSize: 256, batches: 40000, learningRate: 0.05, momentum: 0.9, initSd: 0.02, trainImages: 55000, checkpointEvery: 1000 },
+    core: PAPER_CORE,
     calibration: { images: 5000, tolerance: 0.005, maxSteps: 14 },
     testImages: 10000,
     recurrence: {
-      train: { batchSize: 256, batches: 40000, learningRate: 0.05, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 1000, noiseLevel: 3 },
+      train: PAPER_RECURRENCE_TRAINING,
       decoder: { batchSize: 256, batches: 40000, learningRate: 5, momentum: 0.9, initSd: 0.001, trainImages: 55000, checkpointEvery: 1000 },
       predictive: DEFAULT_PREDICTIVE,
       evalImages: 10000,
       tuneImages: 1000,
     },
     activity: { images: 1000, pcaImages: 1000 },
+    gated: {
+      grcnn: {
+        config: GRCNN_MNIST_CONFIG,
+        training: { batchSize: 64, batches: 10000, learningRate: 0.05, momentum: 0.9, trainImages: 55000, checkpointEvery: 1000 },
+        networks: 5,
+        ungated: true,
+        statsImages: 5120,
+        evalImages: 10000,
+      },
+      augmentation: {
+        augmentations: [...AUGMENTATIONS],
+        settings: DEFAULT_AUGMENTATION_SETTINGS,
+        cores: 5,
+        core: PAPER_CORE,
+        types: ['LR-TT', 'FB-TT'],
+        instances: 2,
+        recurrence: PAPER_RECURRENCE_TRAINING,
+        evalImages: 10000,
+      },
+    },
     seed: 1,
   },
 };
@@ -156,7 +272,7 @@ export function jobProfile(params: Record<string, unknown>): Profile {
   if (typeof o.name !== 'string' || !(PROFILE_NAMES as readonly string[]).includes(o.name)) fail(`name ${JSON.stringify(o.name)}, expected one of ${PROFILE_NAMES.join(', ')}`);
   if (!Number.isInteger(o.cores) || (o.cores as number) < 1) fail(`cores ${JSON.stringify(o.cores)}, expected a positive integer`);
   if (!Number.isInteger(o.seed)) fail(`seed ${JSON.stringify(o.seed)}, expected an integer`);
-  for (const field of ['core', 'calibration', 'recurrence', 'activity']) if (!o[field] || typeof o[field] !== 'object') fail(`missing '${field}' settings`);
+  for (const field of ['core', 'calibration', 'recurrence', 'activity', 'gated']) if (!o[field] || typeof o[field] !== 'object') fail(`missing '${field}' settings`);
   return p as Profile;
 }
 

@@ -22,6 +22,9 @@ import { Phase, phaseLog } from './jobs';
 import { figuresDir, Profile, projectRoot, runDir } from './profiles';
 import { ensureRecurrence, recurrenceEvaluationPhase, recurrenceTrainingPhase } from './recurrence';
 import { activityPhase, ensureActivity } from './activity';
+import { augmentationPhases, ensureAugmentation } from './augmentation';
+import { ensureGated, gatedPhases } from './gated';
+import { figAugmentation, figGrcnnIterations } from '../figures/figGated';
 import { fig2b, fig2cd } from '../figures/figBehaviour';
 import { fig3a, fig3b, fig3c, fig4a, fig4b, fig4c, fig4d, fig4e } from '../figures/figActivity';
 import { accuracyClaims, activityClaims, gainClaims } from '../recurrence/claims';
@@ -75,7 +78,7 @@ export interface ReproduceOptions {
  * prints for a cluster scheduler.
  */
 export function reproductionPhases(profile: Profile): Phase[] {
-  return [corePhase(profile), calibrationPhase(profile), recurrenceTrainingPhase(profile), recurrenceEvaluationPhase(profile), activityPhase(profile)];
+  return [corePhase(profile), calibrationPhase(profile), recurrenceTrainingPhase(profile), recurrenceEvaluationPhase(profile), activityPhase(profile), ...gatedPhases(profile), ...augmentationPhases(profile)];
 }
 
 function gitCommit(): string | null {
@@ -105,7 +108,9 @@ export async function reproduce(profile: Profile, options: ReproduceOptions = {}
     process.stderr.write(`[repro] stage ${name} (profile ${profile.name})\n`);
     const out = await run();
     const wallSeconds = (Date.now() - t0) / 1000;
-    const phases = phaseLog.slice(logged);
+    // A phase an earlier stage already ran (e.g. the cores, loaded again by a later stage) is counted there only.
+    const seen = new Set(phaseLog.slice(0, logged).map((p) => p.name));
+    const phases = phaseLog.slice(logged).filter((p) => !seen.has(p.name));
     stages.push({ name, wallSeconds, jobs: phases.reduce((s, p) => s + p.jobs, 0), computeSeconds: phases.length ? phases.reduce((s, p) => s + p.computeSeconds, 0) : wallSeconds });
     return out;
   };
@@ -142,6 +147,15 @@ export async function reproduce(profile: Profile, options: ReproduceOptions = {}
     const c3 = await fig3c(activity);
     const e4 = await fig4e(activity);
     const all = [await fig2a(recurrence.records), await fig2b(recurrence.records), cd.c, cd.d, await fig3a(activity[0]!), await fig3b(activity[0]!), c3.figure, await fig4a(activity), await fig4b(activity), await fig4c(activity), await fig4d(activity), e4.figure];
+    for (const fig of all) figures.push(path.relative(projectRoot(), saveFigure(fig, figuresDir(profile)).png));
+  });
+  const gated = await stage('gated', () => ensureGated(profile, jobOptions));
+  saveResult('gated', gated);
+  const augmentation = await stage('augmentation', () => ensureAugmentation(profile, jobOptions));
+  saveResult('augmentation', augmentation);
+  await stage('figures-gated', async () => {
+    const label = `profile ${profile.name}`;
+    const all = [await figGrcnnIterations(gated.runs.flatMap((r) => r.records), { dataLabel: label }), await figAugmentation({ robustness: augmentation.cores.flatMap((c) => c.robustness), recurrence: augmentation.recurrence }, { dataLabel: label })];
     for (const fig of all) figures.push(path.relative(projectRoot(), saveFigure(fig, figuresDir(profile)).png));
   });
   saveResult('claims', { claims: [...accuracyClaims(recurrence.records), ...gainClaims(recurrence.records), ...activityClaims(activity)] });
