@@ -95,9 +95,16 @@ export interface PredictiveOptions {
    * uses the plain gradient of the mean error (then α = 1 does almost nothing).
    */
   scaleError: boolean;
+  /**
+   * Rectify the decoder's prediction, P(r2) = ReLU(Pᵀconv(r2) + b): Predify's
+   * form for a post-ReLU target (`Sequential(ConvTranspose2d, ReLU)` in its
+   * PVGG16 network). `false`: a linear decoder (this project's form before the
+   * fidelity study).
+   */
+  decoderRelu: boolean;
 }
 
-export const DEFAULT_PREDICTIVE: PredictiveOptions = { alpha: 1, lambda: 0.7, beta: 0.2, scaleError: true };
+export const DEFAULT_PREDICTIVE: PredictiveOptions = { alpha: 1, lambda: 0.7, beta: 0.2, scaleError: true, decoderRelu: true };
 
 /** Default settings: the paper's surround widths, η = 1, the paper's FB-PC options. */
 export const DEFAULT_RULE_SETTINGS: RuleSettings = { surround: { sigmaExc: 1.2, sigmaInh: 1.68 }, gradStep: 1, predictive: DEFAULT_PREDICTIVE };
@@ -174,7 +181,16 @@ export class SurroundRule implements UpdateRule {
   }
 }
 
-/** FB-PC: Predify's predictive feedback on two layers, with a trained decoder P: r2 → r1. */
+/**
+ * FB-PC: Predify's predictive feedback (PCoderN, Choksi et al.) on two layers,
+ * with a trained decoder P: r2 → r1. As in Predify's code, layers update
+ * bottom to top: r1 takes the prediction made from r2 at t − 1; r2's
+ * feedforward drive is recomputed from the new r1; r2's error term is the
+ * gradient of its own prediction error at t − 1 (it moves the predicting
+ * layer). r1 has no error term (the paper trained no image decoder), r2 no
+ * feedback term (it is the top). Tested step by step against an independent
+ * PyTorch implementation (`test/golden/make_fbpc_golden.py`).
+ */
 export class PredictiveRule implements UpdateRule {
   readonly type = 'FB-PC';
   readonly timeSteps = 13;
@@ -183,18 +199,28 @@ export class PredictiveRule implements UpdateRule {
   constructor(readonly decoder: tf.Tensor4D, readonly decoderBias: tf.Tensor1D, readonly options: PredictiveOptions) {
     assertShape('FB-PC', 'decoder', decoder, FEEDBACK_SHAPE);
     assertShape('FB-PC', 'decoderBias', decoderBias, [32]);
-    this.errorScale = options.scaleError ? 1 / Math.sqrt(decoderReach(decoder)) : 0;
+    this.errorScale = options.scaleError ? 1 / Math.sqrt(decoderReach(decoder, options.decoderRelu ? decoderBias : null)) : 0;
+  }
+  /** The decoder before its rectification: `[b,14,14,64]` → `[b,28,28,32]`. */
+  private preActivation(r2: tf.Tensor4D): tf.Tensor4D {
+    return tf.add(feedbackConv(r2, this.decoder), this.decoderBias) as tf.Tensor4D;
   }
   /** The prediction of r1 from r2: `[b,14,14,64]` → `[b,28,28,32]`. */
   predict(r2: tf.Tensor4D): tf.Tensor4D {
-    return tf.tidy(() => tf.add(feedbackConv(r2, this.decoder), this.decoderBias) as tf.Tensor4D);
+    return tf.tidy(() => {
+      const pre = this.preActivation(r2);
+      return this.options.decoderRelu ? tf.relu(pre) : pre;
+    });
   }
   update(input: StepInput, state: LayerState): LayerState {
-    const { alpha, beta, lambda, scaleError } = this.options;
-    const prediction = this.predict(state.r2);
+    const { alpha, beta, lambda, scaleError, decoderRelu } = this.options;
+    const pre = this.preActivation(state.r2);
+    const prediction = decoderRelu ? (tf.relu(pre) as tf.Tensor4D) : pre;
     const r1 = tf.addN([tf.mul(input.feedforward, beta), tf.mul(prediction, lambda), tf.mul(state.r1, 1 - beta - lambda)]) as tf.Tensor4D;
-    // ∂‖P(r2) − r1‖²/∂r2 = 2·Pᵀ(P(r2) − r1); the adjoint of the transposed conv is the conv.
-    const errorGrad = tf.mul(tf.conv2d(tf.sub(prediction, state.r1) as tf.Tensor4D, this.decoder, 2, 'same'), 2);
+    // ∂‖P(r2) − r1‖²/∂r2 = 2·Jᵀ(P(r2) − r1), J = (ReLU mask) ∘ (transposed conv); the adjoint of the transposed conv is the conv.
+    const residual = tf.sub(prediction, state.r1) as tf.Tensor4D;
+    const masked = decoderRelu ? (tf.mul(residual, tf.cast(tf.greater(pre, 0), 'float32')) as tf.Tensor4D) : residual;
+    const errorGrad = tf.mul(tf.conv2d(masked, this.decoder, 2, 'same'), 2);
     const scale = scaleError ? this.errorScale : 1 / prediction.size;
     const r2 = tf.sub(tf.add(tf.mul(layer2FromR1(input.core, r1), beta), tf.mul(state.r2, 1 - beta)), tf.mul(errorGrad, alpha * scale)) as tf.Tensor4D;
     return { r1, r2 };
@@ -324,14 +350,19 @@ function assertShape(type: string, name: string, t: tf.Tensor, shape: readonly n
 
 /**
  * The number of prediction elements one unit of r2 reaches through the
- * decoder (Predify's C), counted from the decoder's Jacobian at a probe unit.
+ * decoder (Predify's C), counted as the non-zero entries of the decoder's
+ * Jacobian with respect to a probe unit (channel 32, row 7, column 7) set to 1,
+ * everything else 0 (Predify's `compute_C_sqrt`). With a rectifying decoder
+ * (`bias` given) only outputs whose pre-activation is positive count.
  */
-export function decoderReach(decoder: tf.Tensor4D): number {
+export function decoderReach(decoder: tf.Tensor4D, bias: tf.Tensor1D | null = null): number {
   return tf.tidy(() => {
     const probe = tf.buffer<tf.Rank.R4>([1, 14, 14, 64]);
     probe.set(1, 0, 7, 7, 32);
     const out = feedbackConv(probe.toTensor(), decoder);
-    return tf.sum(tf.cast(tf.notEqual(out, 0), 'float32')).dataSync()[0]!;
+    const reached = tf.notEqual(out, 0);
+    const counted = bias ? tf.logicalAnd(reached, tf.greater(tf.add(out, bias), 0)) : reached;
+    return tf.sum(tf.cast(counted, 'float32')).dataSync()[0]!;
   });
 }
 

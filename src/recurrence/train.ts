@@ -42,6 +42,8 @@ export interface RecurrenceKey {
   training: RecurrenceTrainingConfig | DecoderTrainingConfig;
   /** Hash of the calibration (task-trained types train on calibrated noise); null otherwise. */
   calibration: string | null;
+  /** Reconstruction-trained types: whether the decoder rectifies its prediction (it changes what trains; α, λ, β do not). */
+  decoderRelu?: boolean;
 }
 
 /** A trained set of recurrent weights and its record. */
@@ -116,10 +118,13 @@ export interface TrainRecurrentOptions {
 }
 
 /** The cache key of a trained type's weights. */
-export function recurrenceKey(options: Pick<TrainRecurrentOptions, 'type' | 'instance' | 'coreHash' | 'calibration' | 'training'>): RecurrenceKey {
-  const { type, instance, coreHash, calibration, training } = options;
-  const taskTrained = RECURRENCE_SPECS[type].origin === 'task-trained';
-  return { type, instance, seed: recurrenceSeed(type, instance), core: coreHash, training, calibration: taskTrained ? hashConfig(calibration) : null };
+export function recurrenceKey(options: Pick<TrainRecurrentOptions, 'type' | 'instance' | 'coreHash' | 'calibration' | 'training' | 'settings'>): RecurrenceKey {
+  const { type, instance, coreHash, calibration, training, settings } = options;
+  const origin = RECURRENCE_SPECS[type].origin;
+  return {
+    type, instance, seed: recurrenceSeed(type, instance), core: coreHash, training, calibration: origin === 'task-trained' ? hashConfig(calibration) : null,
+    ...(origin === 'reconstruction-trained' ? { decoderRelu: settings.predictive.decoderRelu } : {}),
+  };
 }
 
 /** Trains the weights of a trained type (or loads them from the cache). */

@@ -41,7 +41,7 @@ export function trainingConfigOf(profile: Profile, type: RecurrenceType): Recurr
 
 /** The key of a trained set of recurrent weights of a profile. */
 export function recurrenceKeyOf(profile: Profile, core: number, type: RecurrenceType, instance: number, calibration: Calibration): RecurrenceKey {
-  return recurrenceKey({ type, instance, coreHash: hashConfig(coreKeyOf(profile, core)), calibration, training: trainingConfigOf(profile, type) });
+  return recurrenceKey({ type, instance, coreHash: hashConfig(coreKeyOf(profile, core)), calibration, training: trainingConfigOf(profile, type), settings: { ...DEFAULT_RULE_SETTINGS, predictive: profile.recurrence.predictive } });
 }
 
 /** Summary of one training job. */
