@@ -45,6 +45,12 @@ export interface BasisShape {
 export interface PrincipalAnglesOptions {
   /** `'columns'` (default): each basis is row-major `[units, vectors]`; `'rows'`: `[vectors, units]`. */
   layout?: 'columns' | 'rows';
+  /**
+   * The bases are already orthonormal (e.g. from {@link orthonormalBasis}):
+   * skip orthonormalising them, which dominates the cost when one basis is
+   * compared with many.
+   */
+  orthonormal?: boolean;
 }
 
 /**
@@ -113,6 +119,15 @@ function orthonormalRows(fn: string, arg: string, data: NumericArray, shape: Bas
 }
 
 /**
+ * An orthonormal basis of the span of `data` (laid out as `layout` says) as
+ * row-major `[vectors, units]` rows, for {@link principalAngles} with
+ * `{ layout: 'rows', orthonormal: true }`.
+ */
+export function orthonormalBasis(data: NumericArray, shape: BasisShape, options: Pick<PrincipalAnglesOptions, 'layout'> = {}): Float32Array {
+  return orthonormalRows('orthonormalBasis', 'data', data, shape, options.layout ?? 'columns');
+}
+
+/**
  * Principal angles between span(a) and span(b), in radians, ascending, in
  * [0, π/2]: min(ka, kb) of them (scipy.linalg.subspace_angles returns the
  * same values in descending order). The vectors of each basis must be
@@ -121,14 +136,15 @@ function orthonormalRows(fn: string, arg: string, data: NumericArray, shape: Bas
  */
 export function principalAngles(a: NumericArray, aShape: BasisShape, b: NumericArray, bShape: BasisShape, options: PrincipalAnglesOptions = {}): Float64Array {
   const fn = 'principalAngles';
-  const { layout = 'columns' } = options;
+  const { layout = 'columns', orthonormal = false } = options;
   basisVectors(fn, 'a', a, aShape, layout);
   basisVectors(fn, 'b', b, bShape, layout);
   if (aShape.units !== bShape.units) throw new Error(`${fn}: a has vectors of length ${aShape.units}, b of length ${bShape.units}`);
+  if (orthonormal && layout !== 'rows') throw new Error(`${fn}: orthonormal bases are passed as rows ([vectors, units]), as orthonormalBasis returns them`);
   const { units, vectors: ka } = aShape;
   const kb = bShape.vectors;
-  const qa = orthonormalRows(fn, 'a', a, aShape, layout);
-  const qb = orthonormalRows(fn, 'b', b, bShape, layout);
+  const qa = orthonormal ? a : orthonormalRows(fn, 'a', a, aShape, layout);
+  const qb = orthonormal ? b : orthonormalRows(fn, 'b', b, bShape, layout);
   const m = innerProducts(matrixVectors(qa, ka, units, 'rows'), matrixVectors(qb, kb, units, 'rows'));
   const cosines = new SVD(Matrix.from1DArray(ka, kb, m), { computeLeftSingularVectors: false, computeRightSingularVectors: false, autoTranspose: true }).diagonal;
   return Float64Array.from(cosines, (c) => Math.acos(Math.min(1, Math.max(0, c)))).sort();

@@ -44,7 +44,7 @@ export async function fig2b(records: readonly AccuracyRecord[], options: { level
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: {
       text: `Figure 2B: accuracy gain at noise level ${level} by network and noise type`,
-      subtitle: [`last step − step 0, percentage points; mean ± s.t.d. over ${cores} core(s); instances A and B apart`, `* p < ${options.alpha ?? 0.05} (${GAIN_TEST}${cores < 3 ? `; with ${cores} cores only a consistent large gain can reach it` : ''})`],
+      subtitle: [`last step − step 0, percentage points; mean ± s.t.d. over ${cores} core(s); instances A and B apart`, `* p < ${options.alpha ?? 0.05} (${GAIN_TEST}${cores < 3 ? `; with ${cores} core${cores === 1 ? '' : 's'} only a consistent large gain can reach it` : ''})`],
     },
     data: { values: rows },
     width: 620,

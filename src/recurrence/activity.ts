@@ -20,7 +20,7 @@ import { mean, sampleSd } from '../analysis/stats';
 import { histogram, influenceCorrelation } from '../analysis/influence';
 import { incorrectLabelAgreement, logitDifferenceCorrelation } from '../analysis/behaviour';
 import { pca, PcaResult, reconstruct, componentsFor } from '../analysis/pca';
-import { subspaceAlignment } from '../analysis/subspace';
+import { orthonormalBasis, subspaceAlignment } from '../analysis/subspace';
 
 /** The level the analyses use (section 2.1: "The rest of the analyses will use images with noise level 5"). */
 export const ANALYSIS_LEVEL = 5;
@@ -296,11 +296,20 @@ export function compareNetworks(analysed: readonly Analysed[]): Pick<CoreActivit
     return m;
   };
   const units = LAYER_UNITS.r1;
-  const align = (x: PcaResult, y: PcaResult) => subspaceAlignment(x.components, { vectors: x.k, units }, y.components, { vectors: y.k, units }, { layout: 'rows' });
+  // PC rows are orthonormal up to float32 rounding; orthonormalise each basis once, then compare pairs.
+  const basis = (p: PcaResult | null) => (p ? { rows: orthonormalBasis(p.components, { vectors: p.k, units }, { layout: 'rows' }), k: p.k } : null);
+  const top = analysed.map((a) => basis(a.topPcs)!);
+  const gap = analysed.map((a) => basis(a.gapPcs));
+  const align = (x: { rows: Float32Array; k: number }, y: { rows: Float32Array; k: number }) => subspaceAlignment(x.rows, { vectors: x.k, units }, y.rows, { vectors: y.k, units }, { layout: 'rows', orthonormal: true });
+  const index = new Map(analysed.map((a, i) => [a, i]));
+  const at = (a: Analysed) => index.get(a)!;
   return {
     influenceCorrelation: upper((a, b) => influenceCorrelation(a.influence, b.influence, { samples: noisy, units }).correlation),
-    alignmentTop: upper((a, b) => align(a.topPcs, b.topPcs)),
-    alignmentGap: upper((a, b) => (a.gapPcs && b.gapPcs ? align(a.gapPcs, b.gapPcs) : NaN)),
+    alignmentTop: upper((a, b) => align(top[at(a)]!, top[at(b)]!)),
+    alignmentGap: upper((a, b) => {
+      const [x, y] = [gap[at(a)], gap[at(b)]];
+      return x && y ? align(x, y) : NaN;
+    }),
   };
 }
 
