@@ -24,7 +24,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ImageSet, NUM_CLASSES, NUM_PIXELS } from '../data/mnist';
 import { CoreWeights, coreLogits, crossEntropy, initCoreWeights, mapCoreWeights } from '../model/core';
-import { batchIndices, CoreKey, CoreTrainingConfig, coreFile, loadCore, trainCore } from '../model/trainCore';
+import { batchIndices, CoreKey, CoreTrainingConfig, coreFile, loadCore, trainCore, type TrainCoreOptions } from '../model/trainCore';
 import { LoopInfo, trainLoop } from '../model/trainLoop';
 import { Rng } from '../random';
 import { augmix, JSD_WEIGHT, jsdConsistencyLoss } from './augmix';
@@ -107,18 +107,9 @@ export function augmentedBatchLoss(
 }
 
 /** Options of {@link trainAugmentedCore}. */
-export interface TrainAugmentedCoreOptions {
+export interface TrainAugmentedCoreOptions extends TrainCoreOptions {
   augmentation: Augmentation;
   settings: AugmentationSettings;
-  training: CoreTrainingConfig;
-  /** Seed of the initial weights, the batch order and the augmentation draws. */
-  seed: number;
-  /** Training images (clean; augmented batch by batch). */
-  train: ImageSet;
-  /** Cache directory (`none` shares the file names of {@link trainCore}). */
-  dir: string;
-  label?: string;
-  stopAfterBatches?: number;
 }
 
 /** A core trained with an augmentation, and its record. */
