@@ -192,7 +192,7 @@ test('bad input: missing dataset, not .npy/HDF5, unsupported dtype', () => {
 });
 
 test('bad command lines: unknown or missing options and subcommands, bad values', () => {
-  assertBadInput([], /^repro analyze: missing subcommand; expected one of participation-ratio, denoising, predictivity/);
+  assertBadInput([], /^repro analyze: missing subcommand; expected one of participation-ratio, cross-dimensionality, denoising, alignment, predictivity/);
   assertBadInput(['pca'], /^repro analyze: unknown subcommand 'pca'/);
   assertBadInput(['participation-ratio', '--x', at('pr_x.npy'), '--unit-norm'], /^repro analyze participation-ratio: unknown option '--unit-norm'; options are --x, --no-unit-norm, --out$/);
   assertBadInput(['participation-ratio', at('pr_x.npy')], /unexpected argument '.*pr_x\.npy'/);
@@ -204,4 +204,39 @@ test('bad command lines: unknown or missing options and subcommands, bad values'
   assertBadInput(['predictivity', '--x', at('features.npy'), '--y', at('responses.npy'), '--seed', '-1'], /--seed must be an integer in \[0, 4294967295\], got '-1'/);
   assertBadInput(['predictivity', '--x', at('features.npy'), '--y', at('responses.npy'), '--ceiling-formula', 'r/c'], /--ceiling-formula must be 'r2\/c' or '\(r\/c\)\^2', got 'r\/c'/);
   assertBadInput(['participation-ratio', '--x', at('pr_x.npy'), '--no-unit-norm=yes'], /--no-unit-norm takes no value/);
+});
+
+const GOLDEN2 = path.join(__dirname, '..', '..', 'test', 'golden', 'analyze2');
+const at2 = (name: string) => path.join(GOLDEN2, name);
+const golden2 = JSON.parse(fs.readFileSync(at2('analyze2_golden.json'), 'utf8')) as {
+  crossXY: number; crossXYNoUnitNorm: number; crossXX: number;
+  alignXZ10: { alignment: number; cosines: number[] }; alignXW5: { alignment: number; cosines: number[] };
+};
+
+test('cross-dimensionality matches numpy (SVD of the full cross-covariance), exact and without unit norm; the subsample is its own number', () => {
+  const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+  const xy = resultOf(['cross-dimensionality', '--x', at2('x.npy'), '--y', at2('y.npy')]) as { crossDimensionality: number; subsample: number | null };
+  assert.ok(rel(xy.crossDimensionality, golden2.crossXY) < REL, `${xy.crossDimensionality} vs numpy ${golden2.crossXY}`);
+  assert.equal(xy.subsample, null);
+  const raw = resultOf(['cross-dimensionality', '--x', at2('x.npy'), '--y', at2('y.npy'), '--no-unit-norm']) as { crossDimensionality: number };
+  assert.ok(rel(raw.crossDimensionality, golden2.crossXYNoUnitNorm) < REL, `${raw.crossDimensionality} vs numpy ${golden2.crossXYNoUnitNorm}`);
+  const xx = resultOf(['cross-dimensionality', '--x', at2('x.npy'), '--y', at2('x.npy')]) as { crossDimensionality: number };
+  assert.ok(rel(xx.crossDimensionality, golden2.crossXX) < REL);
+  const sub = resultOf(['cross-dimensionality', '--x', at2('x.npy'), '--y', at2('y.npy'), '--subsample', '0.2', '--seed', '3']) as { crossDimensionality: number; subsample: number };
+  assert.equal(sub.subsample, 0.2);
+  assert.ok(sub.crossDimensionality >= 1 && Math.abs(sub.crossDimensionality - xy.crossDimensionality) > 1e-9, 'a 20 % subsample gives its own value');
+  assertBadInput(['cross-dimensionality', '--x', at2('x.npy'), '--y', at2('z.npy')], /--y .*has 40 samples .* but --x has 60; expected the same samples in the same order/);
+  assertBadInput(['cross-dimensionality', '--x', at2('x.npy'), '--y', at2('y.npy'), '--subsample', '1.5'], /--subsample must be a fraction in \(0, 1\], got '1.5'/);
+});
+
+test('alignment matches scikit-learn PCA + scipy subspace_angles; K beyond the rank is refused', () => {
+  for (const [args, want] of [[['--x', at2('x.npy'), '--y', at2('z.npy'), '--pcs', '10'], golden2.alignXZ10], [['--x', at2('x.npy'), '--y', at2('w.npy'), '--pcs', '5'], golden2.alignXW5]] as const) {
+    const got = resultOf(['alignment', ...args]) as { alignment: number; principalAngleCosines: number[] };
+    // The PCA's Gram matrix and the bases' products run in float32 on the tensor backend: the angles
+    // agree with scipy's float64 to ~2e-5 (measured 2.4e-6 relative on the alignment), not 1e-6.
+    assert.ok(Math.abs(got.alignment - want.alignment) < 1e-5, `alignment ${got.alignment} vs scipy ${want.alignment}`);
+    assertClose(Float64Array.from([...got.principalAngleCosines].sort((a, b) => b - a)), Float64Array.from(want.cosines), 5e-5, 0, 'cosines');
+  }
+  assertBadInput(['alignment', '--x', at2('z.npy'), '--y', at2('x.npy'), '--pcs', '45'], /--x .*supports 39 principal components .*fewer than --pcs 45/);
+  assertBadInput(['alignment', '--x', at2('x.npy'), '--y', at2('y.npy'), '--pcs', '3'], /--y .*has 80 units .* but --x has 300; expected the same units/);
 });

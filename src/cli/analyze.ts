@@ -25,8 +25,11 @@
  * bug, an unwritable `--out`) rejects, for the top level to report as it
  * reports other failures.
  */
+import { initBackend } from '../backend';
 import { type NumericArray, denoisingPerPair } from '../analysis/denoising';
-import { participationRatio } from '../analysis/dimensionality';
+import { crossLayerDimensionality, crossLayerDimensionalitySubsampled, participationRatio } from '../analysis/dimensionality';
+import { pca } from '../analysis/pca';
+import { principalAngles } from '../analysis/subspace';
 import { type CeilingFormula, type Split, maxPlsComponents, neuralPredictivity, shuffleSplits } from '../analysis/predictivity';
 import { mean, median, oneSampleTTest } from '../analysis/stats';
 import { type InputArray, InputError, readMatrix } from '../io/matrixInput';
@@ -289,7 +292,103 @@ Result: {"score", "scoreError", "ceiling", "ceiledScore", "perNeuroid": [...], "
 };
 
 /** The subcommands, in help order. */
-const SUBCOMMANDS: Subcommand[] = [participationRatioCommand, denoisingCommand, predictivityCommand];
+/** Reads --x and --y and checks that they have the same samples. */
+async function readPair(options: ParsedOptions): Promise<[InputArray, InputArray]> {
+  const x = await readOption('x', options.required('x'));
+  const y = await readOption('y', options.required('y'));
+  if (x.shape[0] !== y.shape[0]) throw inputError('y', y, `has ${y.shape[0]} samples (shape ${shapeText(y.shape)}) but --x has ${x.shape[0]}; expected the same samples in the same order`);
+  for (const [name, input] of [['x', x], ['y', y]] as const) {
+    if (input.shape[0]! < 3) throw inputError(name, input, `has ${input.shape[0]} samples (shape ${shapeText(input.shape)}); at least 3 are needed`);
+    if (hasOnlyConstantColumns(input)) throw inputError(name, input, `every unit is constant over the ${input.shape[0]} samples`);
+  }
+  return [x, y];
+}
+
+const crossDimensionalityCommand: Subcommand = {
+  name: 'cross-dimensionality',
+  usage: 'cross-dimensionality --x X --y Y [--subsample FRACTION --seed S] [--no-unit-norm] [--out FILE]',
+  summary: 'dimensionality of the communication between two layers (Methods 4.3)',
+  description: `Cross-layer dimensionality (Lindsay et al., Methods 4.3): the participation ratio
+(Σ s)² / Σ s² of the singular values s of the cross-covariance XᵀY/(samples − 1) of two
+layers' activity X [samples, ux] and Y [samples, uy] (the same samples in the same order).
+Preprocessing as participation-ratio: each unit centred over the samples and scaled to unit
+L2 norm (--no-unit-norm: centring only).
+Exact on all units by default (the non-zero singular values follow from the two
+[samples, samples] Gram matrices). --subsample FRACTION keeps a random FRACTION of each
+layer's units (the paper used 0.2), drawn with --seed S (default 1).
+Result: {"crossDimensionality", "subsample": FRACTION or null}.`,
+  options: [
+    { name: 'x', value: 'X', required: true, help: 'first layer [samples, units]: FILE.npy or FILE.h5:/dataset' },
+    { name: 'y', value: 'Y', required: true, help: 'second layer [samples, units], same samples' },
+    { name: 'subsample', value: 'FRACTION', help: 'keep this fraction of each layer\'s units (0 < FRACTION ≤ 1)' },
+    { name: 'seed', value: 'S', help: 'seed of the unit subsample (default 1)' },
+    { name: 'no-unit-norm', value: null, help: 'centre the units but do not scale them to unit norm' },
+  ],
+  async run(options) {
+    const [x, y] = await readPair(options);
+    const unitNorm = !options.flag('no-unit-norm');
+    const xShape = { samples: x.shape[0]!, units: x.shape[1]! };
+    const yShape = { samples: y.shape[0]!, units: y.shape[1]! };
+    const text = options.optional('subsample');
+    const seed = options.integer('seed', 0) ?? 1;
+    let fraction: number | null = null;
+    if (text !== undefined) {
+      fraction = Number(text);
+      if (!(fraction > 0 && fraction <= 1)) throw new AnalyzeInputError(`--subsample must be a fraction in (0, 1], got '${text}'`);
+    } else if (options.optional('seed') !== undefined) {
+      throw new AnalyzeInputError('--seed is only used with --subsample');
+    }
+    const value = fraction === null
+      ? crossLayerDimensionality(x.data, xShape, y.data, yShape, { unitNorm }).dimensionality
+      : crossLayerDimensionalitySubsampled(x.data, xShape, y.data, yShape, { unitNorm, fraction, seed }).dimensionality;
+    return {
+      summary: `cross-layer dimensionality ${value.toPrecision(6)} of ${xShape.samples} samples, ${xShape.units} x ${yShape.units} units${fraction === null ? ' (exact, all units)' : ` (${fraction} of the units, seed ${seed})`}`,
+      result: { crossDimensionality: value, subsample: fraction },
+    };
+  },
+};
+
+const alignmentCommand: Subcommand = {
+  name: 'alignment',
+  usage: 'alignment --x X --y Y --pcs K [--out FILE]',
+  summary: 'alignment of the top-K PC subspaces of two data sets (Figure 4C/E)',
+  description: `Subspace alignment (Lindsay et al., Figure 4C/E): the cosine of the mean principal
+angle between the subspaces spanned by the top K principal components of X [samples, units]
+and of Y [samples', units] (the same units in the same order; the samples may differ).
+Preprocessing: each unit centred over the samples (PCA as scikit-learn's); no scaling.
+1 means the same subspace, 0 orthogonal ones. K must not exceed either data set's rank.
+Result: {"alignment", "principalAngleCosines": [K cosines, largest first]}.`,
+  options: [
+    { name: 'x', value: 'X', required: true, help: 'first data set [samples, units]: FILE.npy or FILE.h5:/dataset' },
+    { name: 'y', value: 'Y', required: true, help: 'second data set [samples, units], same units' },
+    { name: 'pcs', value: 'K', required: true, help: 'number of principal components of each data set' },
+  ],
+  async run(options) {
+    const x = await readOption('x', options.required('x'));
+    const y = await readOption('y', options.required('y'));
+    if (x.shape[1] !== y.shape[1]) throw inputError('y', y, `has ${y.shape[1]} units (shape ${shapeText(y.shape)}) but --x has ${x.shape[1]}; expected the same units in the same order`);
+    const units = x.shape[1]!;
+    const fits = ([['x', x], ['y', y]] as const).map(([name, input]) => {
+      const samples = input.shape[0]!;
+      if (samples < 2 || hasOnlyConstantColumns(input)) throw inputError(name, input, `needs at least 2 samples that are not all equal (shape ${shapeText(input.shape)})`);
+      const full = pca(input.data, { samples, units });
+      return { name, input, full };
+    });
+    const k = options.integer('pcs', 1);
+    if (k === undefined) throw new AnalyzeInputError('missing required option --pcs');
+    for (const f of fits) if (k > f.full.k) throw inputError(f.name, f.input, `supports ${f.full.k} principal components (its numerical rank after centring), fewer than --pcs ${k}`);
+    const [a, b] = fits.map((f) => f.full.components.subarray(0, k * units));
+    const angles = principalAngles(a!, { vectors: k, units }, b!, { vectors: k, units }, { layout: 'rows' });
+    const cosines = Array.from(angles, (t) => Math.cos(t));
+    const alignment = Math.cos(angles.reduce((s, t) => s + t, 0) / angles.length);
+    return {
+      summary: `alignment ${alignment.toPrecision(6)} of the top-${k} PC subspaces (${units} units)`,
+      result: { alignment, principalAngleCosines: cosines },
+    };
+  },
+};
+
+const SUBCOMMANDS: Subcommand[] = [participationRatioCommand, crossDimensionalityCommand, denoisingCommand, alignmentCommand, predictivityCommand];
 
 function optionsOf(sub: Subcommand): OptionSpec[] {
   return [...sub.options, OUT_OPTION];
@@ -372,6 +471,8 @@ export async function runAnalyzeCommand(args: string[]): Promise<void> {
       return;
     }
     const options = parseOptions(sub, rest);
+    // The large products run on the tensor backend; the choice is not printed (the last line of output is the JSON).
+    await initBackend({ log: false });
     const { summary, result } = await sub.run(options);
     // JSON.stringify writes NaN and ±Infinity as null (JSON has no such numbers).
     const json = JSON.stringify(result);
