@@ -15,7 +15,7 @@ import { runBench } from './bench/bench';
 import { runAnalyzeCommand } from './cli/analyze';
 import { runFmriCommand } from './cli/fmri';
 import { runNotebooks } from './cli/notebooks';
-import { phaseCommands, runJobInProcess, writeJobResult } from './stages/jobs';
+import { exitWithParent, phaseCommands, runJobInProcess, sendResultToParent, writeJobResult } from './stages/jobs';
 import { getProfile, projectRoot } from './stages/profiles';
 import { calibrationErrors, reproductionPhases, reproduce } from './stages/reproduce';
 
@@ -78,8 +78,11 @@ async function main(argv: string[]): Promise<void> {
     case 'job': {
       const { values } = parseArgs({ args: rest, options: { kind: { type: 'string' }, params: { type: 'string', default: '{}' }, out: { type: 'string' } } });
       if (!values.kind) throw new Error('repro job: --kind is required');
+      // Started by a parent run (IPC channel): end with it, and send the result back.
+      if (process.send) exitWithParent();
       const result = await runJobInProcess({ id: values.kind, kind: values.kind, params: JSON.parse(values.params) as Record<string, unknown> });
-      if (values.out) writeJobResult(values.out, result);
+      if (process.send) await sendResultToParent(result);
+      else if (values.out) writeJobResult(values.out, result);
       else process.stdout.write(`${JSON.stringify(result)}\n`);
       return;
     }
