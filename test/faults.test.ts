@@ -26,9 +26,17 @@ import { runJobInProcess } from '../src/stages/jobs';
 import { getProfile, type Profile } from '../src/stages/profiles';
 import { runFmriStage } from '../src/stages/fmri';
 import '../src/stages/recurrence';
-import { tempDir } from './helpers';
+import { tempDir as makeTempDir } from './helpers';
 
 const CLI = path.join(__dirname, '..', 'src', 'cli.js');
+
+/** Temporary directories of this suite, removed at the end (each case copies a run of about 15 MB). */
+const scratch: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = makeTempDir(prefix);
+  scratch.push(dir);
+  return dir;
+}
 
 /** The smoke profile cut to seconds of work. */
 function tinyProfile(): Profile {
@@ -113,7 +121,7 @@ before(async () => {
 });
 
 after(() => {
-  fs.rmSync(base, { recursive: true, force: true });
+  for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 // ---- cache files bound to what they hold -------------------------------------------------------

@@ -214,8 +214,11 @@ export async function checkNotebooksInBrowser(files: string[], options: BrowserC
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'repro-browser-'));
   // A private Jupyter config, runtime and data directory (the trust database lives there); kernels still found in the user's.
   const userData = spawnSync('/usr/bin/jupyter', ['--data-dir'], { encoding: 'utf8' }).stdout.trim();
+  // Chromium and Jupyter leave temporary folders behind: give them one inside the scratch directory.
+  fs.mkdirSync(path.join(scratch, 'tmp'));
   const env = {
     ...process.env,
+    TMPDIR: path.join(scratch, 'tmp'),
     JUPYTER_CONFIG_DIR: path.join(scratch, 'config'),
     JUPYTER_RUNTIME_DIR: path.join(scratch, 'runtime'),
     JUPYTER_DATA_DIR: path.join(scratch, 'data'),
@@ -238,6 +241,7 @@ export async function checkNotebooksInBrowser(files: string[], options: BrowserC
       await sleep(250);
     }
     browser = spawn(chromiumBin, [...CHROMIUM_FLAGS, `--user-data-dir=${path.join(scratch, 'chromium')}`, `--window-size=${VIEWPORT.width},${VIEWPORT.height}`, 'about:blank'], {
+      env,
       stdio: ['ignore', 'ignore', 'ignore', 'pipe', 'pipe'],
     });
     const [, , , toBrowser, fromBrowser] = browser.stdio;

@@ -61,18 +61,27 @@ export function setArtefactBackend(backend: string): void {
   producer = backend;
 }
 
-/** The cache files this process (and the workers it merged) reused or made, in order of first use. */
+/**
+ * The cache files this process (and the workers it merged) reused or made, in
+ * order of first use; files since removed (finished checkpoints) are left out.
+ */
 export function artefactLedger(): ArtefactRecord[] {
-  return [...ledger.values()];
+  return [...ledger.values()].filter((r) => fs.existsSync(r.file));
+}
+
+/** Notes a use of a cache file; a file made by this run stays `made` when it is later reused. */
+function note(r: ArtefactRecord): void {
+  const seen = ledger.get(r.file);
+  ledger.set(r.file, seen?.action === 'made' && seen.backend === r.backend ? seen : r);
 }
 
 /** Adds records reported by a worker process. */
 export function mergeArtefactLedger(records: readonly ArtefactRecord[]): void {
-  for (const r of records) ledger.set(r.file, r);
+  for (const r of records) note(r);
 }
 
 function record(file: string, kind: string, backend: string, action: ArtefactRecord['action']): void {
-  ledger.set(path.resolve(file), { file: path.resolve(file), kind, backend, action });
+  note({ file: path.resolve(file), kind, backend, action });
   if (action === 'reused' && producer !== 'unknown' && backend !== producer && !noticed.has(file)) {
     noticed.add(file);
     process.stderr.write(`[repro] ${file}: made on the ${backend} backend, reused on ${producer} (backends are recorded, not part of cache keys)\n`);
