@@ -4,7 +4,7 @@
  * recurrence, fmri (the library); above them figures; then stages (profiles,
  * jobs, cache-backed stages); then the command line and notebook helpers.
  */
-const library = '^src/(data|io|noise|kernels|analysis|model|recurrence|fmri|augment)/|^src/(random|backend)\\.ts$';
+const library = '^src/(data|io|noise|kernels|analysis|model|recurrence|fmri|augment)/|^src/(random|backend|check)\\.ts$';
 module.exports = {
   forbidden: [
     { name: 'no-cycles', severity: 'error', comment: 'An import cycle (files importing each other, directly or not).', from: {}, to: { circular: true } },

@@ -6,6 +6,7 @@
  * load is an error, an unforced one falls through to the next with a warning.
  */
 import * as tf from '@tensorflow/tfjs';
+import { setArtefactBackend } from './io/cache';
 import { registerFastWasmKernels } from './kernels/wasmKernels';
 
 /** The backends this project can run on, best first. */
@@ -84,6 +85,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     try {
       const { tfBackend, fastKernels } = await tryBackend(choice);
       current = { choice, tfBackend, forced: forced !== undefined, fastKernels, fallbacks, tfjsVersion: tf.version_core };
+      setArtefactBackend(choice);
       if (log) {
         const tried = fallbacks.length ? ` (not available: ${fallbacks.map((f) => f.choice).join(', ')})` : '';
         process.stderr.write(`[repro] backend: ${choice} (tfjs ${tfBackend})${tried}\n`);

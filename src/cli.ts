@@ -4,57 +4,120 @@
  *
  *   repro reproduce [--profile quick] [--workers N] [--print-jobs]
  *   repro bench [--json] [--batch 64] [--seconds 8]
- *   repro notebooks [--profile smoke] [--only 01]
+ *   repro notebooks [--profile smoke] [--only 01] [--browser]
  *   repro fmri --data DIR [--out FILE]
+ *   repro analyze SUBCOMMAND ...
  *   repro job --kind K --params JSON [--out FILE]     (one job; what workers run)
+ *
+ * Input is checked at this edge before any work: flags and numbers, the
+ * environment variables, and that the outputs can be written. A bad value or
+ * input file is one line on stderr and exit code 2; a failure during the
+ * work, exit code 1.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runBench } from './bench/bench';
+import { ArgumentError, parseNumber } from './check';
 import { runAnalyzeCommand } from './cli/analyze';
+import { checkEnvironment, ENVIRONMENT } from './cli/env';
 import { runFmriCommand } from './cli/fmri';
 import { runNotebooks } from './cli/notebooks';
-import { phaseCommands, runJobInProcess, writeJobResult } from './stages/jobs';
-import { getProfile, projectRoot, runDir } from './stages/profiles';
-import { writeFileAtomic } from './io/cache';
+import { assertWritableDir, writeFileAtomic } from './io/cache';
 import { Claim, claimsMarkdown } from './recurrence/claims';
+import { InputError } from './io/errors';
+import { exitWithParent, phaseCommands, runJobInProcess, sendResultToParent, writeJobResult } from './stages/jobs';
+import { figuresDir, getProfile, profileFromEnv, projectRoot, runDir } from './stages/profiles';
 import { calibrationErrors, Manifest, reproductionPhases, reproduce, stageReport } from './stages/reproduce';
 
-const USAGE = `usage:
-  repro reproduce [--profile smoke|quick|paper] [--workers N] [--print-jobs]
-  repro report [--profile quick]   (the manifest's table: stage, jobs, wall time, compute time, share)
-  repro claims [--profile quick] [--readme]   (the claims table as Markdown; --readme refreshes README.md's block)
-  repro bench [--json] [--batch 64] [--seconds 8]
-  repro notebooks [--profile smoke] [--only PREFIX]
-  repro fmri --data DIR [--out FILE]   |   repro fmri --synthetic DIR [--seed N]
-  repro analyze participation-ratio|cross-dimensionality|denoising|alignment|predictivity ...   (repro analyze --help)
-  repro job --kind KIND --params JSON [--out FILE]`;
+const USAGES: Record<string, string> = {
+  reproduce: `repro reproduce [--profile smoke|quick|paper] [--workers N] [--print-jobs]
+      Run every stage of the profile (default REPRO_PROFILE, else quick) with up to N worker
+      processes (default: one per CPU); --print-jobs prints the jobs as shell commands instead.`,
+  report: `repro report [--profile quick]
+      The run's cost from its manifest: per stage, jobs, this run's wall time, the compute time its
+      results cost when computed (kept across cached re-runs), and the share of the total.`,
+  claims: `repro claims [--profile quick] [--readme]
+      The run's claims table (paper's value, ours, the test, the verdict) as Markdown; --readme
+      refreshes the claims block of README.md from it.`,
+  bench: `repro bench [--json] [--batch 64] [--seconds 8]
+      Training and inference throughput of the core, and PyTorch's when installed.`,
+  notebooks: `repro notebooks [--profile smoke|quick|paper] [--only PREFIX] [--browser]
+      Execute the notebooks headless (default profile REPRO_PROFILE, else smoke); --browser then
+      opens each executed notebook in classic Jupyter Notebook in headless Chromium and checks
+      that its figures render.`,
+  fmri: `repro fmri --data DIR [--out FILE] [--figures DIR] [--regions V1,...] [--blur-level N] [--alpha A]
+  repro fmri --synthetic DIR [--seed N] [--profile smoke|quick|paper]      (repro fmri --help)`,
+  analyze: `repro analyze participation-ratio|cross-dimensionality|denoising|alignment|predictivity ...   (repro analyze --help)`,
+  job: `repro job --kind KIND --params JSON [--out FILE]
+      Run one job (what workers and cluster schedulers run); prints or writes its JSON result.`,
+};
+
+function usage(): string {
+  const env = Object.entries(ENVIRONMENT).map(([k, v]) => `  ${k.padEnd(16)} ${v}`).join('\n');
+  return `usage:\n${Object.values(USAGES).map((u) => `  ${u}`).join('\n')}\n\nenvironment:\n${env}`;
+}
+
+/** Node's parseArgs with `--help`, its errors as one line naming the command. */
+function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(command: string, args: string[], options: O) {
+  try {
+    return parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h', default: false } }, strict: true, allowPositionals: false });
+  } catch (err) {
+    throw new ArgumentError(`repro ${command}: ${(err as Error).message.split('\n')[0]} (see repro ${command} --help)`);
+  }
+}
+
+function printHelp(command: string): void {
+  process.stdout.write(`usage:\n  ${USAGES[command]}\n`);
+}
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    if (command === undefined) {
+      process.stderr.write(`${usage()}\n`);
+      process.exitCode = 2;
+    } else process.stdout.write(`${usage()}\n`);
+    return;
+  }
+  if (!(command in USAGES)) throw new ArgumentError(`unknown command '${command}'; commands: ${Object.keys(USAGES).join(', ')} (see repro --help)`);
+  // Help never depends on the environment; everything else checks it first.
+  if (!rest.includes('--help') && !rest.includes('-h')) checkEnvironment();
   switch (command) {
     case 'reproduce': {
-      const { values } = parseArgs({ args: rest, options: { profile: { type: 'string', default: 'quick' }, workers: { type: 'string' }, 'print-jobs': { type: 'boolean', default: false } } });
-      const profile = getProfile(values.profile);
+      const { values } = parseFlags(command, rest, { profile: { type: 'string' }, workers: { type: 'string' }, 'print-jobs': { type: 'boolean', default: false } });
+      if (values.help) return printHelp(command);
+      const profile = values.profile !== undefined ? getProfile(values.profile) : profileFromEnv();
+      const workers = values.workers !== undefined ? parseNumber(values.workers, 'repro reproduce: --workers', { integer: true, min: 1 }) : undefined;
       if (values['print-jobs']) {
         process.stdout.write(`${phaseCommands(reproductionPhases(profile))}\n`);
         process.stdout.write(`# then: repro reproduce --profile ${profile.name} (loads every result from the cache and draws the figures)\n`);
         return;
       }
-      const manifest = await reproduce(profile, { workers: values.workers ? Number(values.workers) : undefined });
+      assertWritableDir(runDir(profile));
+      assertWritableDir(figuresDir(profile));
+      const manifest = await reproduce(profile, { workers });
       const cores = JSON.parse(fs.readFileSync(path.join(projectRoot(), manifest.results[0]!), 'utf8')) as { index: number; testAccuracy: number; info: { imagesPerSec: number } }[];
       for (const c of cores) process.stdout.write(`core ${c.index}: clean test accuracy ${(100 * c.testAccuracy).toFixed(2)}%, trained at ${c.info.imagesPerSec.toFixed(0)} images/s\n`);
       const cal = JSON.parse(fs.readFileSync(path.join(projectRoot(), manifest.results[1]!), 'utf8')) as Parameters<typeof calibrationErrors>[0];
       const worst = calibrationErrors(cal).reduce((a, b) => (Math.abs(b.error) > Math.abs(a.error) ? b : a));
       process.stdout.write(`calibration: largest miss ${(100 * worst.error).toFixed(1)} points (${worst.type} level ${worst.level})\n`);
+      const made = new Map<string, number>();
+      for (const a of manifest.artefacts) made.set(a.backend, (made.get(a.backend) ?? 0) + 1);
+      if ([...made.keys()].some((b) => b !== manifest.backend.choice)) {
+        process.stdout.write(`backends: this run ${manifest.backend.choice}; its ${manifest.artefacts.length} cache files were made on ${[...made].map(([b, n]) => `${b} (${n})`).join(', ')} (see manifest.json "artefacts")\n`);
+      }
+      process.stdout.write(`data: MNIST ${manifest.data.id} from ${manifest.data.dir}\n`);
       process.stdout.write(`${stageReport(manifest)}\n`);
       process.stdout.write(`wrote ${path.join('data', 'runs', profile.name, 'manifest.json')} and ${manifest.figures.length} figures in figures/${profile.name}/\n`);
       return;
     }
     case 'bench': {
-      const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false }, batch: { type: 'string', default: '64' }, seconds: { type: 'string', default: '8' } } });
-      const result = await runBench({ batchSize: Number(values.batch), seconds: Number(values.seconds) });
+      const { values } = parseFlags(command, rest, { json: { type: 'boolean', default: false }, batch: { type: 'string', default: '64' }, seconds: { type: 'string', default: '8' } });
+      if (values.help) return printHelp(command);
+      const batchSize = parseNumber(values.batch, 'repro bench: --batch', { integer: true, min: 1 });
+      const seconds = parseNumber(values.seconds, 'repro bench: --seconds', { min: 0, minOpen: true });
+      const result = await runBench({ batchSize, seconds });
       if (!values.json) {
         process.stdout.write(`backend ${result.backend}: train ${result.coreTrainImagesPerSec} images/s, inference ${result.coreInferImagesPerSec} images/s (batch ${result.batchSize}, ${result.threads} thread)\n`);
         if (result.torchTrainImagesPerSec) {
@@ -70,9 +133,10 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'notebooks': {
-      const { values } = parseArgs({ args: rest, options: { profile: { type: 'string', default: 'smoke' }, only: { type: 'string' } } });
-      getProfile(values.profile);
-      runNotebooks(values.profile, values.only);
+      const { values } = parseFlags(command, rest, { profile: { type: 'string' }, only: { type: 'string' }, browser: { type: 'boolean', default: false } });
+      if (values.help) return printHelp(command);
+      const profile = values.profile !== undefined ? getProfile(values.profile) : profileFromEnv('smoke');
+      await runNotebooks(profile.name, { only: values.only, browser: values.browser });
       return;
     }
     case 'fmri':
@@ -110,20 +174,37 @@ async function main(argv: string[]): Promise<void> {
       await runAnalyzeCommand(rest);
       return;
     case 'job': {
-      const { values } = parseArgs({ args: rest, options: { kind: { type: 'string' }, params: { type: 'string', default: '{}' }, out: { type: 'string' } } });
-      if (!values.kind) throw new Error('repro job: --kind is required');
-      const result = await runJobInProcess({ id: values.kind, kind: values.kind, params: JSON.parse(values.params) as Record<string, unknown> });
-      if (values.out) writeJobResult(values.out, result);
+      const { values } = parseFlags(command, rest, { kind: { type: 'string' }, params: { type: 'string', default: '{}' }, out: { type: 'string' } });
+      if (values.help) return printHelp(command);
+      if (!values.kind) throw new ArgumentError('repro job: --kind is required (see repro job --help)');
+      let params: unknown;
+      try {
+        params = JSON.parse(values.params);
+      } catch (err) {
+        throw new ArgumentError(`repro job: --params is not JSON (${(err as Error).message})`);
+      }
+      if (!params || typeof params !== 'object' || Array.isArray(params)) throw new ArgumentError(`repro job: --params must be a JSON object, got ${values.params}`);
+      if (values.out) assertWritableDir(path.dirname(path.resolve(values.out)));
+      // Started by a parent run (IPC channel): end with it, and send the result back.
+      if (process.send) exitWithParent();
+      const result = await runJobInProcess({ id: values.kind, kind: values.kind, params: params as Record<string, unknown> });
+      if (process.send) await sendResultToParent(result);
+      else if (values.out) writeJobResult(values.out, result);
       else process.stdout.write(`${JSON.stringify(result)}\n`);
       return;
     }
-    default:
-      process.stderr.write(`${command ? `unknown command '${command}'\n` : ''}${USAGE}\n`);
-      process.exitCode = 2;
   }
+}
+
+// A closed pipe (`repro reproduce --print-jobs | head -1`) ends the command quietly.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   process.stderr.write(`repro: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  process.exit(err instanceof ArgumentError || err instanceof InputError ? 2 : 1);
 });

@@ -3,7 +3,7 @@
  * plain-text stand-in, so the same code runs from the command line.
  */
 import * as path from 'node:path';
-import type { Figure } from './figures/figure';
+import { type Figure, svgToPng } from './figures/figure';
 import type { Claim } from './recurrence/claims';
 
 interface DisplayBundle {
@@ -43,9 +43,24 @@ function show(data: Record<string, unknown>, fallback: string): void {
   else process.stdout.write(`${fallback}\n`);
 }
 
-/** Shows a figure inline: SVG (nbconvert, GitHub) plus the Vega-Lite spec (interactive in JupyterLab). */
+/**
+ * A figure's output bundle: the Vega-Lite spec (JupyterLab's interactive
+ * view), the SVG (classic Notebook when trusted, nbconvert, GitHub), a PNG
+ * (classic Notebook ignores SVG from an untrusted notebook, e.g. a fresh
+ * clone's, and shows this instead), and a text stand-in.
+ */
+export function figureBundle(fig: Figure): Record<string, unknown> {
+  return {
+    'application/vnd.vegalite.v5+json': fig.spec,
+    'image/svg+xml': fig.svg,
+    'image/png': svgToPng(fig.svg, 1).toString('base64'),
+    'text/plain': `[figure ${fig.name}]`,
+  };
+}
+
+/** Shows a figure inline ({@link figureBundle}). */
 export function showFigure(fig: Figure): void {
-  show({ 'image/svg+xml': fig.svg, 'application/vnd.vegalite.v5+json': fig.spec, 'text/plain': `[figure ${fig.name}]` }, `[figure ${fig.name}]`);
+  show(figureBundle(fig), `[figure ${fig.name}]`);
 }
 
 /** Shows Markdown. */

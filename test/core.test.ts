@@ -44,7 +44,7 @@ test('training killed mid-run resumes from its checkpoint to the same weights as
   const straight = await trainCore({ training: tiny, seed: 3, train, dir: tempDir() });
   const dir = tempDir();
   await assert.rejects(trainCore({ training: tiny, seed: 3, train, dir, stopAfterBatches: 6 }), TrainingInterrupted);
-  assert.ok(fs.existsSync(`${coreFile(dir, { arch: 'table1', seed: 3, training: tiny })}.ckpt`));
+  assert.ok(fs.existsSync(`${coreFile(dir, { arch: 'table1', seed: 3, training: tiny, data: train.dataset })}.ckpt`));
   const resumed = await trainCore({ training: tiny, seed: 3, train, dir });
   assert.equal(resumed.info.resumes, 1);
   for (const k of Object.keys(straight.weights) as (keyof typeof straight.weights)[]) {

@@ -81,6 +81,7 @@ test('a short trainLoop run on 320 MNIST images lowers the loss; estimated stati
   disposeWeightTensors(init);
 
   const { params } = await trainLoop({
+    kind: 'grcnn',
     key: { test: 'grcnn', tiny },
     file: path.join(tempDir(), 'grcnn.bin'),
     init: () => grcnnParamsToRecord(initGrcnn(tiny, 3)),

@@ -44,7 +44,7 @@ test('blur kernel is normalised and blur of a centred point is its outer product
   assert.ok(Math.abs(k.reduce((a, b) => a + b, 0) - 1) < 1e-6);
   const img = new Float32Array(784);
   img[14 * 28 + 14] = 1;
-  const set: ImageSet = { images: img, labels: new Uint8Array([0]), n: 1, sourceIndex: new Int32Array([0]), source: 'test' };
+  const set: ImageSet = { images: img, labels: new Uint8Array([0]), n: 1, sourceIndex: new Int32Array([0]), source: 'test', dataset: 'test' };
   const out = degradeImages(set, 'blur', 1.5, opts(1));
   const r = (k.length - 1) / 2;
   assert.ok(Math.abs(out[(14 + 1) * 28 + 14 + 2]! - k[r + 1]! * k[r + 2]!) < 1e-7);
@@ -52,7 +52,7 @@ test('blur kernel is normalised and blur of a centred point is its outer product
 });
 
 test('occlusion sets whole 3x3 blocks to the fill value', () => {
-  const blank: ImageSet = { images: new Float32Array(784), labels: new Uint8Array([0]), n: 1, sourceIndex: new Int32Array([3]), source: 'test' };
+  const blank: ImageSet = { images: new Float32Array(784), labels: new Uint8Array([0]), n: 1, sourceIndex: new Int32Array([3]), source: 'test', dataset: 'test' };
   const out = degradeImages(blank, 'occlusion', 1, opts(1));
   const filled = [...out.keys()].filter((i) => out[i] !== 0);
   assert.equal(filled.length, OCCLUSION_BLOCK * OCCLUSION_BLOCK);
@@ -62,7 +62,9 @@ test('occlusion sets whole 3x3 blocks to the fill value', () => {
 test('bad noise arguments are rejected with the allowed values', () => {
   assert.throws(() => degradeImages(few, 'speckle' as 'pixel', 1, opts(1)), /unknown noise type 'speckle'.*pixel, blur, contrast, occlusion/);
   assert.throws(() => degradeImages(few, 'pixel', 1, opts(7)), /noise level 7 is out of range/);
-  assert.throws(() => degradeImages(few, 'pixel', Number.NaN, opts(1)), /finite/);
+  assert.throws(() => degradeImages(few, 'pixel', Number.NaN, opts(1)), /pixel noise: noise s\.d\. NaN is out of range: expected a value ≥ 0/);
+  assert.throws(() => degradeImages(few, 'blur', -2, opts(1)), /blur noise: blur width \(px\) -2 is out of range: expected a value ≥ 0/);
+  assert.throws(() => degradeImages(few, 'contrast', 2, opts(1)), /contrast scale 2 is out of range: expected a value in \[0, 1\]/);
 });
 
 test('calibration bisection lands within tolerance on a known monotone curve', () => {

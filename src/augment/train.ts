@@ -58,8 +58,8 @@ export interface AugmentedCoreKey extends CoreKey {
 }
 
 /** The key of a core trained with `augmentation` (`none`: the plain core's key). */
-export function augmentedCoreKey(augmentation: Augmentation, settings: AugmentationSettings, seed: number, training: CoreTrainingConfig): CoreKey | AugmentedCoreKey {
-  const core: CoreKey = { arch: 'table1', seed, training };
+export function augmentedCoreKey(augmentation: Augmentation, settings: AugmentationSettings, seed: number, training: CoreTrainingConfig, data: string): CoreKey | AugmentedCoreKey {
+  const core: CoreKey = { arch: 'table1', seed, training, data };
   if (augmentation === 'none') return core;
   const setting = augmentation === 'cutmix' ? { cutmixProbability: settings.cutmixProbability }
     : augmentation === 'augmix' ? { jsdWeight: settings.jsdWeight }
@@ -123,12 +123,13 @@ export async function trainAugmentedCore(options: TrainAugmentedCoreOptions): Pr
   const { augmentation, settings, training: cfg, seed, train, dir } = options;
   const label = options.label ?? `core s${seed} ${augmentation}`;
   if (augmentation === 'none') return trainCore({ training: cfg, seed, train, dir, label, stopAfterBatches: options.stopAfterBatches });
-  const key = augmentedCoreKey(augmentation, settings, seed, cfg);
+  const key = augmentedCoreKey(augmentation, settings, seed, cfg, train.dataset);
   const cached = loadCore(dir, key);
   if (cached) return { weights: cached.weights, info: { ...cached.info, key } };
   const n = Math.min(cfg.trainImages, train.n);
   if (n < cfg.batchSize) throw new Error(`trainAugmentedCore: ${n} training images is fewer than one batch of ${cfg.batchSize}`);
   const { params, info } = await trainLoop({
+    kind: 'core',
     key,
     file: coreFile(dir, key),
     init: () => initCoreWeights(seed, cfg.initSd),

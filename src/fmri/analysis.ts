@@ -34,6 +34,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { denoisingPerPair } from '../analysis/denoising';
+import { checkNumber } from '../check';
 import { participationRatio } from '../analysis/dimensionality';
 import { median, oneSampleTTest } from '../analysis/stats';
 import { BDataError, type BData, extractColumns, metadataKeys, readBData, sampleColumn, selectColumns } from './bdata';
@@ -86,6 +87,10 @@ export interface FmriRegionResult {
   voxels: number;
   /** Voxels of the mask dropped as constant or non-finite. */
   droppedVoxels: number;
+  /** Their columns in the dataset (0-based). */
+  droppedVoxelColumns: number[];
+  /** Samples (rows, 0-based) of the subject's file dropped for a non-finite label, modification or time bin. */
+  droppedSamples: number[];
   /** Image pairs (clean, blurred). */
   pairs: number;
   /** Image ids of the pairs, in the order of `denoising`. */
@@ -121,6 +126,29 @@ export interface FmriResults {
   /** Subject names (file stems). */
   subjects: string[];
   results: FmriRegionResult[];
+  /** What was dropped, one line per subject or region ({@link fmriWarnings}). */
+  warnings: string[];
+}
+
+/** Up to `max` items of a list, then how many more. */
+function listSome(xs: readonly number[], max = 10): string {
+  return xs.length <= max ? xs.join(', ') : `${xs.slice(0, max).join(', ')} and ${xs.length - max} more`;
+}
+
+/** One line per subject with dropped samples and per region with dropped voxels, naming them. */
+export function fmriWarnings(results: readonly FmriRegionResult[]): string[] {
+  const lines: string[] = [];
+  const seen = new Set<string>();
+  for (const r of results) {
+    if (r.droppedSamples.length && !seen.has(r.subject)) {
+      seen.add(r.subject);
+      lines.push(`${r.subject}: ${r.droppedSamples.length} samples dropped for a non-finite label, modification or time bin (rows ${listSome(r.droppedSamples)})`);
+    }
+    if (r.droppedVoxelColumns.length) {
+      lines.push(`${r.subject} ${r.roiKey}: ${r.droppedVoxelColumns.length} of ${r.voxels + r.droppedVoxels} voxels dropped as non-finite or constant (columns ${listSome(r.droppedVoxelColumns)})`);
+    }
+  }
+  return lines;
 }
 
 function regionRank(region: string): number {
@@ -154,6 +182,7 @@ export function discoverRois(bdata: BData, regions?: string[]): FmriRoi[] {
     }
   }
   const all = new Set([...hemi.keys(), ...bilateral.keys()]);
+  if (all.size === 0) throw new BDataError(bdata.source, '/metadata/key', `no region masks (ROI_<region>, ROI_LH_<region>, ROI_RH_<region>); keys found: ${keys.join(', ') || 'none'}`);
   const wanted = regions ?? [...all];
   for (const r of wanted) {
     if (!all.has(r)) throw new BDataError(bdata.source, `ROI_LH_${r} / ROI_RH_${r} / ROI_${r}`, `no mask for region '${r}'; regions found: ${[...all].sort(compareRegions).join(', ') || 'none'}`);
@@ -172,6 +201,8 @@ interface Design {
   lastBin: number;
   /** rows[level 0 = clean, 1 = blurred][image index][bin index] = sample indices. */
   rows: number[][][][];
+  /** Samples with a non-finite label, modification or time bin. */
+  dropped: number[];
 }
 
 function buildDesign(bdata: BData, o: Required<Omit<FmriAnalysisOptions, 'blurLevel' | 'firstBin' | 'lastBin' | 'regions'>> & FmriAnalysisOptions): Design {
@@ -191,6 +222,9 @@ function buildDesign(bdata: BData, o: Required<Omit<FmriAnalysisOptions, 'blurLe
     throw new BDataError(bdata.source, o.timeBinKey, `first bin ${firstBin} and last bin ${lastBin} must be present and in order; bins found: ${allBins.join(', ')}`);
   }
   const bins = allBins.filter((b) => b >= firstBin && b <= lastBin);
+  const dropped: number[] = [];
+  for (let s = 0; s < bdata.samples; s++) if (!Number.isFinite(label[s]!) || !Number.isFinite(mod[s]!) || !Number.isFinite(bin[s]!)) dropped.push(s);
+  const droppedNote = dropped.length ? ` (${dropped.length} samples were dropped for a non-finite ${o.labelKey}, ${o.modificationKey} or ${o.timeBinKey}: rows ${listSome(dropped)})` : '';
   const byImage = new Map<number, number[][][]>();
   for (let s = 0; s < bdata.samples; s++) {
     const level = mod[s] === o.cleanLevel ? 0 : mod[s] === blurLevel ? 1 : -1;
@@ -205,19 +239,19 @@ function buildDesign(bdata: BData, o: Required<Omit<FmriAnalysisOptions, 'blurLe
   }
   const images = [...byImage.keys()].filter((img) => byImage.get(img)!.every((lv) => lv.some((c) => c.length > 0))).sort((a, b) => a - b);
   if (images.length < 3) {
-    throw new BDataError(bdata.source, `${o.labelKey} × ${o.modificationKey}`, `${images.length} images have both a clean (${o.cleanLevel}) and a blurred (${blurLevel}) presentation; need at least 3`);
+    throw new BDataError(bdata.source, `${o.labelKey} × ${o.modificationKey}`, `${images.length} images have both a clean (${o.cleanLevel}) and a blurred (${blurLevel}) presentation; need at least 3${droppedNote}`);
   }
   for (const img of images) {
     byImage.get(img)!.forEach((lv, li) =>
       lv.forEach((cell, bi) => {
         if (cell.length === 0) {
-          throw new BDataError(bdata.source, o.timeBinKey, `image ${img} (${li === 0 ? 'clean' : `blur ${blurLevel}`}) has no sample at time bin ${bins[bi]}`);
+          throw new BDataError(bdata.source, o.timeBinKey, `image ${img} (${li === 0 ? 'clean' : `blur ${blurLevel}`}) has no sample at time bin ${bins[bi]}${droppedNote}`);
         }
       }),
     );
   }
   const rows = [0, 1].map((lv) => images.map((img) => byImage.get(img)![lv]!));
-  return { images, blurLevel, bins, firstBin, lastBin, rows };
+  return { images, blurLevel, bins, firstBin, lastBin, rows, dropped };
 }
 
 /**
@@ -226,6 +260,7 @@ function buildDesign(bdata: BData, o: Required<Omit<FmriAnalysisOptions, 'blurLe
  */
 export function analyzeFmriSubject(bdata: BData, subject: string, options: FmriAnalysisOptions = {}): FmriRegionResult[] {
   const o = { labelKey: 'Label', modificationKey: 'Modification', timeBinKey: 'TimeBin', cleanLevel: 1, alpha: 0.01, ...options };
+  checkNumber(o.alpha, 'fMRI analysis: alpha', { min: 0, max: 1, minOpen: true, maxOpen: true });
   const design = buildDesign(bdata, o);
   const { images, bins } = design;
   const P = images.length;
@@ -264,6 +299,8 @@ export function analyzeFmriSubject(bdata: BData, subject: string, options: FmriA
       if (Number.isFinite(ss) && ss > 1e-24 * Math.max(1, m * m * nCond)) keep.push(v);
     }
     const V = keep.length;
+    const kept = new Set(keep);
+    const droppedVoxelColumns = Array.from(maskColumns).filter((_, v) => !kept.has(v));
     if (V < 2) throw new BDataError(bdata.source, roi.key, `only ${V} of ${V0} voxels vary across conditions; need at least 2`);
     const pattern = (level: number, bi: number): Float64Array => {
       const out = new Float64Array(P * V);
@@ -296,6 +333,8 @@ export function analyzeFmriSubject(bdata: BData, subject: string, options: FmriA
       roiKey: roi.key,
       voxels: V,
       droppedVoxels: V0 - V,
+      droppedVoxelColumns,
+      droppedSamples: design.dropped,
       pairs: P,
       images,
       blurLevel: design.blurLevel,
@@ -335,7 +374,7 @@ export async function analyzeFmriFiles(files: string[], options: FmriAnalysisOpt
     subjects.push(subject);
     results.push(...analyzeFmriSubject(await readBData(file), subject, options));
   }
-  return { source, alpha: options.alpha ?? 0.01, subjects, results };
+  return { source, alpha: options.alpha ?? 0.01, subjects, results, warnings: fmriWarnings(results) };
 }
 
 /** Analyses every `*.h5` file in `dir` (one per subject). */
@@ -346,7 +385,7 @@ export async function analyzeFmriDirectory(dir: string, options: FmriAnalysisOpt
 /** Analyses an in-memory synthetic dataset (no files). */
 export function analyzeSyntheticFmri(dataset: SyntheticFmriDataset, options: FmriAnalysisOptions = {}): FmriResults {
   const results = dataset.subjects.flatMap((s) => analyzeFmriSubject(s.bdata, s.name, options));
-  return { source: `synthetic (seed ${dataset.options.seed})`, alpha: options.alpha ?? 0.01, subjects: dataset.subjects.map((s) => s.name), results };
+  return { source: `synthetic (seed ${dataset.options.seed})`, alpha: options.alpha ?? 0.01, subjects: dataset.subjects.map((s) => s.name), results, warnings: fmriWarnings(results) };
 }
 
 /** One row of {@link compareWithPlantedTruth}: a region over all subjects and hemispheres. */

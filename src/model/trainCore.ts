@@ -8,8 +8,10 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { ImageSet, NUM_PIXELS } from '../data/mnist';
 import { Rng } from '../random';
+import { checkNumber } from '../check';
 import { hashConfig } from '../io/cache';
-import { applySgdMomentum, LoopInfo, loadTrained, TrainingConfig, trainLoop } from './trainLoop';
+import { buildOnce } from '../io/lock';
+import { applySgdMomentum, checkTrainingConfig, LoopInfo, loadTrained, TrainingConfig, trainLoop } from './trainLoop';
 import { CORE_PARAM_NAMES, CORE_PARAM_SHAPES, CoreParamName, CoreWeights, mapCoreWeights, coreLogits, crossEntropy, initCoreWeights } from './core';
 
 /** Training settings of the feedforward core. */
@@ -20,6 +22,8 @@ export interface CoreKey {
   arch: 'table1';
   seed: number;
   training: CoreTrainingConfig;
+  /** Identity of the training data (`ImageSet.dataset`). */
+  data: string;
 }
 
 /** What the cache records about a trained core. */
@@ -52,25 +56,23 @@ export function coreFile(dir: string, key: CoreKey): string {
   return path.join(dir, `core-s${key.seed}-${hashConfig(key)}.rvt`);
 }
 
-/** Checks loaded parameters against the core's shapes. */
-function asCoreWeights(params: Record<string, tf.Tensor>, file: string): CoreWeights {
-  for (const name of CORE_PARAM_NAMES) {
-    const shape = [...CORE_PARAM_SHAPES[name]];
-    const t = params[name];
-    if (!t || t.shape.join('x') !== shape.join('x')) {
-      tf.dispose(Object.values(params));
-      throw new Error(`${file}: ${name} should have shape [${shape}], found ${t ? `[${t.shape}]` : 'nothing'}`);
-    }
-  }
-  return mapCoreWeights((k) => params[k]!);
+/** The parameters as core weights (the loader has checked the names and shapes). */
+function asCoreWeights(params: Record<string, tf.Tensor>): CoreWeights {
+  return mapCoreWeights((k) => {
+    const t = params[k];
+    if (!t) throw new Error(`core weights: no parameter ${k}`);
+    return t;
+  });
 }
 
-/** Loads a finished core from the cache, or null when absent or invalid. */
+/**
+ * Loads a finished core from the cache, or null when absent or invalid: a
+ * file of another kind or key, or with other shapes, is reported and removed.
+ */
 export function loadCore(dir: string, key: CoreKey): TrainedCore | null {
-  const file = coreFile(dir, key);
-  const loaded = loadTrained(file);
+  const loaded = loadTrained(coreFile(dir, key), { kind: 'core', key, shapes: CORE_PARAM_SHAPES });
   if (!loaded) return null;
-  return { weights: asCoreWeights(loaded.params, file), info: loaded.meta as CoreTrainingInfo };
+  return { weights: asCoreWeights(loaded.params), info: loaded.meta as CoreTrainingInfo };
 }
 
 /** Image indices of minibatch number `batch`: a fresh seeded permutation each epoch. */
@@ -112,26 +114,29 @@ export function gatherBatch(set: ImageSet, indices: Int32Array): { x: tf.Tensor4
  */
 export async function trainCore(options: TrainCoreOptions): Promise<TrainedCore> {
   const { training: cfg, seed, train, dir } = options;
-  const key: CoreKey = { arch: 'table1', seed, training: cfg };
-  const cached = loadCore(dir, key);
-  if (cached) return cached;
-  const n = Math.min(cfg.trainImages, train.n);
-  if (n < cfg.batchSize) throw new Error(`trainCore: ${n} training images is fewer than one batch of ${cfg.batchSize}`);
+  checkNumber(seed, 'trainCore: seed', { integer: true });
+  checkTrainingConfig(cfg, 'trainCore: training');
+  const key: CoreKey = { arch: 'table1', seed, training: cfg, data: train.dataset };
   const file = coreFile(dir, key);
-  const { params, info } = await trainLoop({
-    key,
-    file,
-    init: () => initCoreWeights(seed, cfg.initSd),
-    loss: (vars, batch) => {
-      const { x, y } = gatherBatch(train, batchIndices(seed, batch, cfg.batchSize, n));
-      return { loss: crossEntropy(coreLogits(vars as unknown as CoreWeights, x), y), images: cfg.batchSize };
-    },
-    config: cfg,
-    label: options.label ?? `core s${seed}`,
-    meta: { key },
-    stopAfterBatches: options.stopAfterBatches,
+  return buildOnce(file, () => loadCore(dir, key), async () => {
+    const n = Math.min(cfg.trainImages, train.n);
+    if (n < cfg.batchSize) throw new Error(`trainCore: ${n} training images is fewer than one batch of ${cfg.batchSize}`);
+    const { params, info } = await trainLoop({
+      kind: 'core',
+      key,
+      file,
+      init: () => initCoreWeights(seed, cfg.initSd),
+      loss: (vars, batch) => {
+        const { x, y } = gatherBatch(train, batchIndices(seed, batch, cfg.batchSize, n));
+        return { loss: crossEntropy(coreLogits(vars as unknown as CoreWeights, x), y), images: cfg.batchSize };
+      },
+      config: cfg,
+      label: options.label ?? `core s${seed}`,
+      meta: { key },
+      stopAfterBatches: options.stopAfterBatches,
+    });
+    return { weights: asCoreWeights(params), info: { ...info, key } };
   });
-  return { weights: asCoreWeights(params, file), info: { ...info, key } };
 }
 
 /**

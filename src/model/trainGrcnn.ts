@@ -30,6 +30,8 @@ export interface GrcnnKey {
   config: GrcnnConfig;
   seed: number;
   training: GrcnnTrainingConfig;
+  /** Identity of the training data (see `mnistIdentity`). */
+  data: string;
 }
 
 /** A trained GRCNN (parameters only, no running statistics) and its record. */
@@ -61,7 +63,7 @@ export function grcnnFile(dir: string, key: GrcnnKey): string {
 /** Loads a trained GRCNN, or null when absent or corrupt; a file that does not fit the configuration is an error naming it. */
 export function loadGrcnn(dir: string, key: GrcnnKey): TrainedGrcnn | null {
   const file = grcnnFile(dir, key);
-  const loaded = loadTrained(file);
+  const loaded = loadTrained(file, { kind: 'grcnn', key });
   if (!loaded) return null;
   try {
     return { weights: grcnnFromRecord(key.config, loaded.params), info: loaded.meta as TrainedGrcnn['info'] };
@@ -74,12 +76,13 @@ export function loadGrcnn(dir: string, key: GrcnnKey): TrainedGrcnn | null {
 /** Trains a GRCNN on clean images (or loads it from the cache); resumes from a checkpoint of the same key. */
 export async function trainGrcnn(options: TrainGrcnnOptions): Promise<TrainedGrcnn> {
   const { config, training: cfg, seed, train, dir } = options;
-  const key: GrcnnKey = { arch: 'grcnn', config, seed, training: cfg };
+  const key: GrcnnKey = { arch: 'grcnn', config, seed, training: cfg, data: train.dataset };
   const cached = loadGrcnn(dir, key);
   if (cached) return cached;
   const n = Math.min(cfg.trainImages, train.n);
   if (n < cfg.batchSize) throw new Error(`trainGrcnn: ${n} training images is fewer than one batch of ${cfg.batchSize}`);
   const { params, info } = await trainLoop({
+    kind: 'grcnn',
     key,
     file: grcnnFile(dir, key),
     init: () => grcnnParamsToRecord(initGrcnn(config, seed)),

@@ -7,8 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { hashConfig, loadArraysIfValid, NamedArray, saveArrays } from '../io/cache';
+import { ArraysExpectation, CacheBinding, hashConfig, loadArraysIfValid, NamedArray, saveArrays } from '../io/cache';
 import { createProgress } from '../io/progress';
+import { checkNumber } from '../check';
 
 /** Optimiser and schedule of a training run. */
 export interface LoopConfig {
@@ -32,6 +33,22 @@ export interface TrainingConfig extends LoopConfig {
   trainImages: number;
 }
 
+/** Checks a schedule's numbers (a profile may come from a job's parameters); `where` prefixes the message. */
+export function checkTrainingSchedule(cfg: LoopConfig, where: string): void {
+  checkNumber(cfg.batches, `${where}.batches`, { integer: true, min: 1 });
+  checkNumber(cfg.learningRate, `${where}.learningRate`, { min: 0, minOpen: true });
+  checkNumber(cfg.momentum, `${where}.momentum`, { min: 0, max: 1, maxOpen: true });
+  checkNumber(cfg.checkpointEvery, `${where}.checkpointEvery`, { integer: true, min: 1 });
+}
+
+/** Checks every number of a training configuration. */
+export function checkTrainingConfig(cfg: TrainingConfig, where: string): void {
+  checkTrainingSchedule(cfg, where);
+  checkNumber(cfg.batchSize, `${where}.batchSize`, { integer: true, min: 1 });
+  checkNumber(cfg.initSd, `${where}.initSd`, { min: 0, minOpen: true });
+  checkNumber(cfg.trainImages, `${where}.trainImages`, { integer: true, min: 1 });
+}
+
 /** What a finished file records about its training. */
 export interface LoopInfo {
   hash: string;
@@ -50,7 +67,9 @@ export interface LoopInfo {
 
 /** Options for {@link trainLoop}. */
 export interface TrainLoopOptions {
-  /** Everything that determines the result; hashed into the file name check. */
+  /** What the finished file holds (e.g. `core`); its checkpoint is of kind `<kind>-checkpoint`. */
+  kind: string;
+  /** Everything that determines the result; both files are bound to its hash. */
   key: unknown;
   /** The finished file; the checkpoint is `<file>.ckpt`. */
   file: string;
@@ -94,16 +113,19 @@ function fromArrays(arrays: Record<string, NamedArray>, names: string[], prefix 
   }));
 }
 
-/** Loads a finished file's parameters (all arrays) and meta, or null when absent or corrupt. */
-export function loadTrained(file: string): { params: Record<string, tf.Tensor>; meta: unknown } | null {
-  const loaded = loadArraysIfValid(file);
+/**
+ * Loads a finished file's parameters (all arrays) and meta, or null when
+ * absent, corrupt, or not the file `expect` describes (then reported and removed).
+ */
+export function loadTrained(file: string, expect: ArraysExpectation): { params: Record<string, tf.Tensor>; meta: unknown } | null {
+  const loaded = loadArraysIfValid(file, expect);
   if (!loaded) return null;
   return { params: fromArrays(loaded.arrays, Object.keys(loaded.arrays)), meta: loaded.meta };
 }
 
-/** Saves parameters and meta as a finished file. */
-export function saveTrained(file: string, params: Record<string, tf.Tensor>, meta: unknown): void {
-  saveArrays(file, toArrays(params), meta);
+/** Saves parameters and meta as a finished file bound to `binding`. */
+export function saveTrained(file: string, params: Record<string, tf.Tensor>, binding: CacheBinding, meta: unknown): void {
+  saveArrays(file, toArrays(params), binding, meta);
 }
 
 /**
@@ -141,10 +163,12 @@ export async function trainLoop(options: TrainLoopOptions): Promise<LoopResult> 
   let initialLoss = Number.NaN;
   let init: Record<string, tf.Tensor>;
   let velocity: Record<string, tf.Tensor>;
-  const ckpt = loadArraysIfValid(ckptFile);
+  checkTrainingSchedule(cfg, `${label}: config`);
+  const ckptBinding: CacheBinding = { kind: `${options.kind}-checkpoint`, key: options.key };
+  // A checkpoint of another configuration fails the binding check: it is reported, removed, and training starts afresh.
+  const ckpt = loadArraysIfValid(ckptFile, ckptBinding);
   if (ckpt) {
-    const meta = ckpt.meta as { batch: number; trainSeconds: number; resumes: number; hash: string; initialLoss: number; names: string[] };
-    if (meta.hash !== hash) throw new Error(`${ckptFile}: checkpoint belongs to another configuration`);
+    const meta = ckpt.meta as { batch: number; trainSeconds: number; resumes: number; initialLoss: number; names: string[] };
     init = fromArrays(ckpt.arrays, meta.names);
     velocity = fromArrays(ckpt.arrays, meta.names, 'v_');
     startBatch = meta.batch;
@@ -169,7 +193,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<LoopResult> 
   let sessionBatches = 0;
   const checkpoint = (batch: number) => {
     const secs = trainSeconds + (Date.now() - sessionStart) / 1000;
-    saveArrays(ckptFile, { ...toArrays(vars), ...toArrays(velocity, 'v_') }, { batch, trainSeconds: secs, resumes, hash, initialLoss, names });
+    saveArrays(ckptFile, { ...toArrays(vars), ...toArrays(velocity, 'v_') }, ckptBinding, { batch, trainSeconds: secs, resumes, initialLoss, names });
   };
   const disposeState = () => tf.dispose([...varList, ...Object.values(velocity)]);
 
@@ -220,7 +244,7 @@ export async function trainLoop(options: TrainLoopOptions): Promise<LoopResult> 
   const params = tf.tidy(() => Object.fromEntries(names.map((k) => [k, tf.clone(vars[k]!)])));
   disposeState();
   // The finished file first, then the checkpoint goes: a kill in between loses nothing.
-  saveTrained(file, params, { ...options.meta, ...info });
+  saveTrained(file, params, { kind: options.kind, key: options.key }, { ...options.meta, ...info });
   fs.rmSync(ckptFile, { force: true });
   return { params, info };
 }

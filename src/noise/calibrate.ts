@@ -11,6 +11,7 @@
  * The noise draw is keyed by level, so the accuracy reported for a level is
  * measured with that level's own images.
  */
+import { checkNumber } from '../check';
 import { assertLevel, assertNoiseType, NOISE_PARAMS, NoiseType, NUM_LEVELS } from './degrade';
 
 /** Target feedforward accuracy of levels 1-6 (Methods 4.1). */
@@ -132,6 +133,13 @@ export interface CalibrationConfig {
   tolerance: number;
   /** Most bisection steps per level. */
   maxSteps: number;
+}
+
+/** Checks every number of a calibration configuration; `where` prefixes the message. */
+export function checkCalibrationConfig(cfg: CalibrationConfig, where: string): void {
+  checkNumber(cfg.images, `${where}.images`, { integer: true, min: 1 });
+  checkNumber(cfg.tolerance, `${where}.tolerance`, { min: 0, max: 1, minOpen: true });
+  checkNumber(cfg.maxSteps, `${where}.maxSteps`, { integer: true, min: 1 });
 }
 
 /** Noise parameters per type and level (index 0 = level 1), with what they achieved. */

@@ -13,6 +13,7 @@
  * level), so every network sees the same noisy image, and common random
  * numbers make accuracy monotone in the parameter during calibration.
  */
+import { ArgumentError } from '../check';
 import { ImageSet, IMAGE_SIZE, NUM_PIXELS } from '../data/mnist';
 import { Rng } from '../random';
 
@@ -58,13 +59,25 @@ export interface DegradeOptions {
 
 export function assertNoiseType(type: string): asserts type is NoiseType {
   if (!(NOISE_TYPES as readonly string[]).includes(type)) {
-    throw new Error(`unknown noise type '${type}': expected one of ${NOISE_TYPES.join(', ')}`);
+    throw new ArgumentError(`unknown noise type '${type}': expected one of ${NOISE_TYPES.join(', ')}`);
   }
 }
 
 export function assertLevel(level: number): void {
   if (!Number.isInteger(level) || level < 0 || level > NUM_LEVELS) {
-    throw new Error(`noise level ${level} is out of range: expected an integer 0 (clean) to ${NUM_LEVELS}`);
+    throw new ArgumentError(`noise level ${level} is out of range: expected an integer 0 (clean) to ${NUM_LEVELS}`);
+  }
+}
+
+/**
+ * Throws unless `param` is a valid parameter of `type`: a noise s.d., blur
+ * width or block count ≥ 0, a contrast scale in [0, 1].
+ */
+export function assertNoiseParam(type: NoiseType, param: number): void {
+  const { none, extreme, label } = NOISE_PARAMS[type];
+  const [lo, hi] = type === 'contrast' ? [0, none] : [none, Infinity];
+  if (!Number.isFinite(param) || param < lo || param > hi) {
+    throw new ArgumentError(`${type} noise: ${label} ${param} is out of range: expected ${Number.isFinite(hi) ? `a value in [${lo}, ${hi}]` : `a value ≥ ${lo}`} (calibration searches ${none} to ${extreme})`);
   }
 }
 
@@ -114,7 +127,7 @@ function blurInto(src: Float32Array, dst: Float32Array, kernel: Float32Array, tm
 export function degradeImages(set: ImageSet, type: NoiseType, param: number, options: DegradeOptions): Float32Array {
   assertNoiseType(type);
   assertLevel(options.level);
-  if (!Number.isFinite(param)) throw new Error(`degradeImages(${type}): parameter must be finite, got ${param}`);
+  assertNoiseParam(type, param);
   const out = new Float32Array(set.n * NUM_PIXELS);
   const typeIndex = NOISE_TYPES.indexOf(type);
   const sourceId = set.source === 'test' ? 1 : 0;

@@ -25,6 +25,7 @@
  * figures read the table.
  */
 import * as tf from '@tensorflow/tfjs';
+import { checkNumber, ArgumentError } from '../check';
 import { CoreWeights, crossEntropy, headFromR2, layer2FromR1 } from '../model/core';
 import { hashInts } from '../random';
 import { GATED_LATERAL_SHAPES, GatedLateralRule } from './gated';
@@ -102,6 +103,15 @@ export interface PredictiveOptions {
    * fidelity study).
    */
   decoderRelu: boolean;
+}
+
+/** Checks FB-PC's options: α ≥ 0; λ, β and 1 − β − λ in [0, 1]. */
+export function checkPredictiveOptions(o: PredictiveOptions, where: string): void {
+  checkNumber(o.alpha, `${where}.alpha`, { min: 0 });
+  checkNumber(o.lambda, `${where}.lambda`, { min: 0, max: 1 });
+  checkNumber(o.beta, `${where}.beta`, { min: 0, max: 1 - o.lambda });
+  if (typeof o.scaleError !== 'boolean') throw new ArgumentError(`${where}.scaleError: ${JSON.stringify(o.scaleError)}, expected true or false`);
+  if (typeof o.decoderRelu !== 'boolean') throw new ArgumentError(`${where}.decoderRelu: ${JSON.stringify(o.decoderRelu)}, expected true or false`);
 }
 
 export const DEFAULT_PREDICTIVE: PredictiveOptions = { alpha: 1, lambda: 0.7, beta: 0.2, scaleError: true, decoderRelu: true };
@@ -321,7 +331,7 @@ export const RECURRENCE_SPECS: Record<RecurrenceType, RecurrenceSpec> = {
 
 export function assertRecurrenceType(type: string): asserts type is RecurrenceType {
   if (!(RECURRENCE_TYPES as readonly string[]).includes(type)) {
-    throw new Error(`unknown recurrence type '${type}': expected one of ${RECURRENCE_TYPES.join(', ')}`);
+    throw new ArgumentError(`unknown recurrence type '${type}': expected one of ${RECURRENCE_TYPES.join(', ')}`);
   }
 }
 

@@ -12,13 +12,15 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { checkNumber } from '../check';
 import { hashConfig } from '../io/cache';
 import { ImageSet, NUM_PIXELS, sliceSet } from '../data/mnist';
 import { CoreWeights, crossEntropy, coreForward } from '../model/core';
 import { batchIndices, gatherBatch } from '../model/trainCore';
-import { LoopInfo, loadTrained, TrainingConfig, trainLoop } from '../model/trainLoop';
+import { buildOnce } from '../io/lock';
+import { checkTrainingConfig, LoopInfo, loadTrained, TrainingConfig, trainLoop } from '../model/trainLoop';
 import { Calibration, noiseParam } from '../noise/calibrate';
-import { degradeImages, NOISE_TYPES } from '../noise/degrade';
+import { degradeImages, NOISE_TYPES, NUM_LEVELS } from '../noise/degrade';
 import { finalLogits, makeNetwork } from './networks';
 import { PredictiveRule, RECURRENCE_SPECS, RecurrenceType, RuleSettings } from './rules';
 
@@ -26,6 +28,12 @@ import { PredictiveRule, RECURRENCE_SPECS, RecurrenceType, RuleSettings } from '
 export interface RecurrenceTrainingConfig extends TrainingConfig {
   /** Noise level of the training mixture (paper: 3). */
   noiseLevel: number;
+}
+
+/** Checks every number of the task-trained types' configuration. */
+export function checkRecurrenceTrainingConfig(cfg: RecurrenceTrainingConfig, where: string): void {
+  checkTrainingConfig(cfg, where);
+  checkNumber(cfg.noiseLevel, `${where}.noiseLevel`, { integer: true, min: 1, max: NUM_LEVELS });
 }
 
 /** Settings of the FB-PC decoder's reconstruction training. */
@@ -62,9 +70,22 @@ export function recurrenceFile(dir: string, key: RecurrenceKey): string {
   return path.join(dir, `${key.type}-i${key.instance}-${hashConfig(key)}.rvt`);
 }
 
-/** Loads trained recurrent weights, or null when absent or corrupt. */
+/** Names and shapes of a trained type's weights (from its init). */
+function weightShapes(type: RecurrenceType): Record<string, number[]> {
+  const init = RECURRENCE_SPECS[type].init;
+  if (!init) throw new Error(`${type} has no trained weights`);
+  const weights = init(0, 1);
+  const shapes = Object.fromEntries(Object.entries(weights).map(([name, t]) => [name, t.shape]));
+  tf.dispose(Object.values(weights));
+  return shapes;
+}
+
+/**
+ * Loads trained recurrent weights, or null when absent or invalid: a file of
+ * another kind or key, or with other weights, is reported and removed.
+ */
 export function loadRecurrence(dir: string, key: RecurrenceKey): TrainedRecurrence | null {
-  const loaded = loadTrained(recurrenceFile(dir, key));
+  const loaded = loadTrained(recurrenceFile(dir, key), { kind: 'recurrence', key, shapes: weightShapes(key.type) });
   return loaded ? { weights: loaded.params, info: loaded.meta as TrainedRecurrence['info'] } : null;
 }
 
@@ -134,29 +155,32 @@ export async function trainRecurrentWeights(options: TrainRecurrentOptions): Pro
   if (!spec.init || (spec.origin !== 'task-trained' && spec.origin !== 'reconstruction-trained')) throw new Error(`trainRecurrentWeights: ${type} has no trained weights`);
   const init = spec.init;
   const key = recurrenceKey(options);
-  const cached = loadRecurrence(options.dir, key);
-  if (cached) return cached;
-  const n = Math.min(cfg.trainImages, train.n);
-  const { seed } = key;
-  const lossOf = (vars: Record<string, tf.Variable>, batch: number): tf.Scalar => {
-    if (spec.origin === 'task-trained') {
-      if (!('noiseLevel' in cfg)) throw new Error(`trainRecurrentWeights: ${type} is task-trained and needs a training config with a noiseLevel`);
-      const { x, y } = mixtureBatch(train, batchIndices(seed, batch, cfg.batchSize, n), calibration, cfg.noiseLevel, options.fillValue);
-      return crossEntropy(finalLogits(makeNetwork(type, core, vars, settings), x), y);
-    }
-    const rule = spec.rule(vars, settings);
-    if (!(rule instanceof PredictiveRule)) throw new Error(`trainRecurrentWeights: ${type} is reconstruction-trained but its rule has no decoder`);
-    return reconstructionError(rule, core, gatherBatch(train, batchIndices(seed, batch, cfg.batchSize, n)).x);
-  };
-  const { params, info } = await trainLoop({
-    key,
-    file: recurrenceFile(options.dir, key),
-    init: () => init(seed, cfg.initSd),
-    loss: (vars, batch) => ({ loss: lossOf(vars, batch), images: cfg.batchSize }),
-    config: cfg,
-    label: options.label ?? `${type} i${options.instance}`,
-    meta: { key },
-    stopAfterBatches: options.stopAfterBatches,
+  checkTrainingConfig(cfg, `trainRecurrentWeights(${type}): training`);
+  const file = recurrenceFile(options.dir, key);
+  return buildOnce(file, () => loadRecurrence(options.dir, key), async () => {
+    const n = Math.min(cfg.trainImages, train.n);
+    const { seed } = key;
+    const lossOf = (vars: Record<string, tf.Variable>, batch: number): tf.Scalar => {
+      if (spec.origin === 'task-trained') {
+        if (!('noiseLevel' in cfg)) throw new Error(`trainRecurrentWeights: ${type} is task-trained and needs a training config with a noiseLevel`);
+        const { x, y } = mixtureBatch(train, batchIndices(seed, batch, cfg.batchSize, n), calibration, cfg.noiseLevel, options.fillValue);
+        return crossEntropy(finalLogits(makeNetwork(type, core, vars, settings), x), y);
+      }
+      const rule = spec.rule(vars, settings);
+      if (!(rule instanceof PredictiveRule)) throw new Error(`trainRecurrentWeights: ${type} is reconstruction-trained but its rule has no decoder`);
+      return reconstructionError(rule, core, gatherBatch(train, batchIndices(seed, batch, cfg.batchSize, n)).x);
+    };
+    const { params, info } = await trainLoop({
+      kind: 'recurrence',
+      key,
+      file,
+      init: () => init(seed, cfg.initSd),
+      loss: (vars, batch) => ({ loss: lossOf(vars, batch), images: cfg.batchSize }),
+      config: cfg,
+      label: options.label ?? `${type} i${options.instance}`,
+      meta: { key },
+      stopAfterBatches: options.stopAfterBatches,
+    });
+    return { weights: params, info: { ...info, key } };
   });
-  return { weights: params, info: { ...info, key } };
 }

@@ -10,7 +10,9 @@
 import * as path from 'node:path';
 import { initBackend } from '../backend';
 import { loadMnist } from '../data/mnist';
-import { hashConfig, loadJsonChecked, saveJsonChecked } from '../io/cache';
+import { hashConfig } from '../io/cache';
+import { cachedJson } from '../io/lock';
+import type { Calibration } from '../noise/calibrate';
 import { createProgress } from '../io/progress';
 import { disposeWeights } from '../model/core';
 import { Analysed, analyseNetwork, compareNetworks, CoreActivity, FB_PC_MIDDLE_STEP, feedforwardPlanes, networkLabel, recordingSet } from '../recurrence/activity';
@@ -20,7 +22,7 @@ import { RECURRENCE_SPECS, RECURRENCE_TYPES, RecurrenceType } from '../recurrenc
 import { coreKeyOf, ensureCalibration, loadProfileCore } from './cores';
 import { Job, Phase, registerJobKind, runPhase, RunJobsOptions } from './jobs';
 import { jobIndex, jobProfile, Profile, runDir } from './profiles';
-import { buildNetwork, ensureTuning, recurrenceKeyOf } from './recurrence';
+import { buildNetwork, ensureTuning, recurrenceKeyOf, Tuning } from './recurrence';
 
 function activityFile(profile: Profile, core: number, key: unknown): string {
   return path.join(runDir(profile), 'activity', `core${core}-${hashConfig(key)}.json`);
@@ -43,8 +45,12 @@ async function activityJob(params: Record<string, unknown>): Promise<CoreActivit
     trained: networks.filter((n) => RECURRENCE_SPECS[n.network].init).map((n) => hashConfig(recurrenceKeyOf(profile, core, n.network, n.instance, calibration))),
   };
   const file = activityFile(profile, core, key);
-  const cached = loadJsonChecked<CoreActivity>(file);
-  if (cached) return cached;
+  return cachedJson(file, { kind: 'activity', key }, () => recordAndAnalyse(profile, core, calibration, tuning));
+}
+
+/** Records every network of a core once and analyses the recordings. */
+async function recordAndAnalyse(profile: Profile, core: number, calibration: Calibration, tuning: Tuning): Promise<CoreActivity> {
+  const networks = networksOfCore();
   const t0 = Date.now();
   await initBackend();
   const mnist = loadMnist();
@@ -69,14 +75,12 @@ async function activityJob(params: Record<string, unknown>): Promise<CoreActivit
   const comparisons = compareNetworks(analysed);
   progress.finish(`${analysed.length} networks`);
   disposeWeights(coreWeights);
-  const result: CoreActivity = {
+  return {
     core, images: set.images, labels: Array.from(set.labels), conditions: Array.from(set.conditions),
     layer1Projection: planes.layer1.project(first.r1), layer1Explained: [planes.layer1.pca.explainedRatio[0]!, planes.layer1.pca.explainedRatio[1]!],
     networks: analysed.map((a) => a.summary), labelsOfNetworks: networks.map((n) => networkLabel(n.network, n.instance)),
     ...comparisons, computeSeconds: (Date.now() - t0) / 1000,
   };
-  saveJsonChecked(file, result);
-  return result;
 }
 
 /** Phase: one activity job per core (needs the recurrence stage's weights and tuning). */

@@ -19,8 +19,9 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
-import { loadMnist, sliceSet } from '../data/mnist';
-import { hashConfig, loadJsonChecked, saveJsonChecked } from '../io/cache';
+import { loadMnist, mnistIdentity, sliceSet } from '../data/mnist';
+import { hashConfig } from '../io/cache';
+import { cachedJson } from '../io/lock';
 import { createProgress } from '../io/progress';
 import { Augmentation, AugmentedCoreKey, augmentedCoreKey, assertAugmentation, trainAugmentedCore } from '../augment/train';
 import { disposeWeights } from '../model/core';
@@ -85,7 +86,7 @@ function augmentedCoresDir(profile: Profile, augmentation: Augmentation): string
 /** The cache key of core `core` trained with `augmentation`. */
 export function augmentedCoreKeyOf(profile: Profile, augmentation: Augmentation, core: number): CoreKey | AugmentedCoreKey {
   const a = profile.gated.augmentation;
-  return augmentedCoreKey(augmentation, a.settings, profile.seed + core, a.core);
+  return augmentedCoreKey(augmentation, a.settings, profile.seed + core, a.core, mnistIdentity().id);
 }
 
 function jobAugmentation(params: Record<string, unknown>, profile: Profile): Augmentation {
@@ -113,22 +114,22 @@ async function augmentedCoreJob(params: Record<string, unknown>): Promise<Augmen
   const core = jobIndex(params, 'core', a.cores);
   const calibration = await ensureCalibration(profile, { inProcess: true });
   const key = augmentedCoreKeyOf(profile, augmentation, core);
-  const file = path.join(augmentationDir(profile), 'robustness', `${augmentation}-c${core}-${hashConfig({ key, calibration: hashConfig(calibration), evalImages: a.evalImages })}.json`);
-  const cached = loadJsonChecked<AugmentedCoreRun>(file);
-  if (cached) return cached;
-  await initBackend();
-  const { mnist, trained } = await loadAugmentedCore(profile, augmentation, core);
-  const start = Date.now();
-  const sets = degradedSets(sliceSet(mnist.test, 0, a.evalImages), calibration, mnist.trainMean, ALL_LEVELS);
-  const robustness = sets.map((s): CoreRobustnessRecord => ({
-    augmentation, core, noise: s.noise, level: s.level, accuracy: feedforwardAccuracy(trained.weights, s.images.pixels, s.images.labels), images: s.images.labels.length,
-  }));
-  disposeWeights(trained.weights);
-  const evalSeconds = (Date.now() - start) / 1000;
-  const training = trainingSummary(trained.info, a.core);
-  const run: AugmentedCoreRun = { augmentation, core, seed: key.seed, training, evalSeconds, computeSeconds: training.trainSeconds + evalSeconds, robustness };
-  saveJsonChecked(file, run);
-  return run;
+  const binding = { kind: 'augmented-core-robustness', key: { key, calibration: hashConfig(calibration), evalImages: a.evalImages } };
+  const file = path.join(augmentationDir(profile), 'robustness', `${augmentation}-c${core}-${hashConfig(binding.key)}.json`);
+  return cachedJson(file, binding, async () => {
+    await initBackend();
+    const { mnist, trained } = await loadAugmentedCore(profile, augmentation, core);
+    const start = Date.now();
+    const sets = degradedSets(sliceSet(mnist.test, 0, a.evalImages), calibration, mnist.trainMean, ALL_LEVELS);
+    const robustness = sets.map((s): CoreRobustnessRecord => ({
+      augmentation, core, noise: s.noise, level: s.level, accuracy: feedforwardAccuracy(trained.weights, s.images.pixels, s.images.labels), images: s.images.labels.length,
+    }));
+    disposeWeights(trained.weights);
+    const evalSeconds = (Date.now() - start) / 1000;
+    const training = trainingSummary(trained.info, a.core);
+    const run: AugmentedCoreRun = { augmentation, core, seed: key.seed, training, evalSeconds, computeSeconds: training.trainSeconds + evalSeconds, robustness };
+    return run;
+  });
 }
 
 async function augmentedRecurrenceJob(params: Record<string, unknown>): Promise<AugmentedRecurrenceRun> {
@@ -144,14 +145,13 @@ async function augmentedRecurrenceJob(params: Record<string, unknown>): Promise<
   const coreKey = augmentedCoreKeyOf(profile, augmentation, core);
   const evalKey = { core: coreKey, type, instance, training: a.recurrence, calibration: hashConfig(calibration), evalImages: a.evalImages, level: GAIN_LEVEL };
   const file = path.join(augmentationDir(profile), 'gain', `${augmentation}-c${core}-${type}-i${instance}-${hashConfig(evalKey)}.json`);
-  const cached = loadJsonChecked<AugmentedRecurrenceRun>(file);
-  if (cached) return cached;
-  await initBackend();
-  const { mnist, trained: coreTrained } = await loadAugmentedCore(profile, augmentation, core);
-  const weights = coreTrained.weights;
-  const recurrent = await trainRecurrentWeights({
-    type, instance, core: weights, coreHash: hashConfig(coreKey), calibration, training: a.recurrence, settings: DEFAULT_RULE_SETTINGS,
-    train: mnist.train, fillValue: mnist.trainMean, dir: path.join(augmentationDir(profile), 'recurrence', augmentation), label: `${type} on core ${core} ${augmentation} i${instance}`,
+  return cachedJson(file, { kind: 'augmented-recurrence-gain', key: evalKey }, async () => {
+    await initBackend();
+    const { mnist, trained: coreTrained } = await loadAugmentedCore(profile, augmentation, core);
+    const weights = coreTrained.weights;
+    const recurrent = await trainRecurrentWeights({
+      type, instance, core: weights, coreHash: hashConfig(coreKey), calibration, training: a.recurrence, settings: DEFAULT_RULE_SETTINGS,
+      train: mnist.train, fillValue: mnist.trainMean, dir: path.join(augmentationDir(profile), 'recurrence', augmentation), label: `${type} on core ${core} ${augmentation} i${instance}`,
   });
   const start = Date.now();
   const net = makeNetwork(type, weights, recurrent.weights);
@@ -172,8 +172,8 @@ async function augmentedRecurrenceJob(params: Record<string, unknown>): Promise<
   const evalSeconds = (Date.now() - start) / 1000;
   const training = trainingSummary(recurrent.info, a.recurrence);
   const run: AugmentedRecurrenceRun = { augmentation, core, type, instance, training, evalSeconds, computeSeconds: training.trainSeconds + evalSeconds, records };
-  saveJsonChecked(file, run);
   return run;
+  });
 }
 
 /**

@@ -6,20 +6,22 @@
  */
 import * as path from 'node:path';
 import { initBackend } from '../backend';
-import { loadMnist, Mnist, sliceSet } from '../data/mnist';
-import { hashConfig, loadJsonChecked, saveJsonChecked } from '../io/cache';
+import { checkKnownKeys } from '../check';
+import { loadMnist, Mnist, mnistIdentity, sliceSet } from '../data/mnist';
+import { CacheBinding, hashConfig, loadJsonChecked, saveJsonChecked } from '../io/cache';
+import { buildOnce } from '../io/lock';
 import { createProgress } from '../io/progress';
 import { CoreWeights, disposeWeights } from '../model/core';
 import { feedforwardAccuracy } from '../model/evaluate';
 import { CoreKey, CoreTrainingInfo, loadCore, trainCore } from '../model/trainCore';
 import { Calibration, calibrateType, CALIBRATION_TARGETS, TypeCalibration } from '../noise/calibrate';
-import { degradeImages, NOISE_TYPES, NoiseType, assertNoiseType } from '../noise/degrade';
+import { assertNoiseParam, degradeImages, NOISE_TYPES, NoiseType, assertNoiseType, NUM_LEVELS } from '../noise/degrade';
 import { Job, Phase, registerJobKind, runPhase, RunJobsOptions } from './jobs';
 import { jobIndex, jobProfile, Profile, runDir } from './profiles';
 
-/** The cache key of core `index` of a profile. */
+/** The cache key of core `index` of a profile, on the MNIST files in use ({@link mnistIdentity}). */
 export function coreKeyOf(profile: Profile, index: number): CoreKey {
-  return { arch: 'table1', seed: profile.seed + index, training: profile.core };
+  return { arch: 'table1', seed: profile.seed + index, training: profile.core, data: mnistIdentity().id };
 }
 
 /** Where the cores of a profile are cached. */
@@ -39,6 +41,7 @@ export interface CoreSummary {
 }
 
 async function coreJob(params: Record<string, unknown>): Promise<CoreSummary> {
+  checkKnownKeys(params, ['profile', 'index'], 'core job parameters');
   const profile = jobProfile(params);
   const index = jobIndex(params, 'index', profile.cores);
   await initBackend();
@@ -74,20 +77,43 @@ export function calibrationSet(mnist: Mnist, profile: Profile) {
   return sliceSet(v, Math.max(0, v.n - profile.calibration.images), v.n);
 }
 
+function calibrationBinding(profile: Profile, type: NoiseType): CacheBinding {
+  return { kind: 'calibration', key: { core: hashConfig(coreKeyOf(profile, 0)), type, targets: CALIBRATION_TARGETS, calibration: profile.calibration, seed: profile.seed } };
+}
+
 function calibrationFile(profile: Profile, type: NoiseType): string {
-  const key = { core: hashConfig(coreKeyOf(profile, 0)), type, targets: CALIBRATION_TARGETS, calibration: profile.calibration, seed: profile.seed };
-  return path.join(runDir(profile), 'calibration', `${type}-${hashConfig(key)}.json`);
+  return path.join(runDir(profile), 'calibration', `${type}-${hashConfig(calibrationBinding(profile, type).key)}.json`);
+}
+
+/** Why a cached calibration of `type` cannot be used, or null: another type, missing levels, a parameter out of range. */
+function calibrationProblem(type: NoiseType, body: unknown): string | null {
+  const c = body as Partial<TypeCalibration> | null;
+  if (!c || c.type !== type) return `holds the calibration of ${JSON.stringify(c?.type)}, expected ${type}`;
+  if (!Array.isArray(c.levels) || c.levels.length !== NUM_LEVELS) return `has ${Array.isArray(c.levels) ? c.levels.length : 'no'} levels, expected ${NUM_LEVELS}`;
+  try {
+    for (const l of c.levels) assertNoiseParam(type, l.param);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return null;
+}
+
+function loadCalibration(profile: Profile, type: NoiseType): (TypeCalibration & { computeSeconds: number }) | null {
+  return loadJsonChecked<TypeCalibration & { computeSeconds: number }>(calibrationFile(profile, type), { ...calibrationBinding(profile, type), check: (body) => calibrationProblem(type, body) });
 }
 
 async function calibrateJob(params: Record<string, unknown>): Promise<TypeCalibration & { computeSeconds: number }> {
+  checkKnownKeys(params, ['profile', 'type'], 'calibrate job parameters');
   const profile = jobProfile(params);
   const type = String(params.type);
   assertNoiseType(type);
-  const file = calibrationFile(profile, type);
-  const cached = loadJsonChecked<TypeCalibration & { computeSeconds: number }>(file);
-  if (cached) return cached;
-  const t0 = Date.now();
   await initBackend();
+  const file = calibrationFile(profile, type);
+  return buildOnce(file, () => loadCalibration(profile, type), () => calibrate(profile, type, file));
+}
+
+async function calibrate(profile: Profile, type: NoiseType, file: string): Promise<TypeCalibration & { computeSeconds: number }> {
+  const t0 = Date.now();
   const mnist = loadMnist();
   const set = calibrationSet(mnist, profile);
   const weights = loadProfileCore(profile, 0);
@@ -105,7 +131,7 @@ async function calibrateJob(params: Record<string, unknown>): Promise<TypeCalibr
   progress.finish(result.levels.map((l) => `${(100 * l.accuracy).toFixed(1)}%`).join(' '));
   disposeWeights(weights);
   const out = { ...result, computeSeconds: (Date.now() - t0) / 1000 };
-  saveJsonChecked(file, out);
+  saveJsonChecked(file, out, calibrationBinding(profile, type));
   return out;
 }
 

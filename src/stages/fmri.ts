@@ -3,13 +3,15 @@
  * when given a directory (or `REPRO_FMRI_DIR`), otherwise generate the
  * synthetic set with planted truth; save Figure 8A/B and the results JSON.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../backend';
 import { type Figure, type SavedFigure, saveFigure } from '../figures/figure';
 import { fig8a, fig8b } from '../figures/fig8';
 import { figuresDir, runDir, type Profile } from './profiles';
-import { writeFileAtomic } from '../io/cache';
+import { loadJsonChecked, saveJsonChecked, writeFileAtomic } from '../io/cache';
+import { buildOnce } from '../io/lock';
 import {
   analyzeFmriDirectory,
   analyzeFmriFiles,
@@ -62,31 +64,51 @@ export interface FmriStageResult {
 interface StoredTruth {
   options: SyntheticFmriDataset['options'];
   truth: SyntheticFmriDataset['truth'];
+  /** SHA-256 of each BData file as written. */
+  sha256: Record<string, string>;
+}
+
+function sha256Of(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+/** The first file that is missing or differs from its recorded checksum, or null. */
+function changedFile(dir: string, stored: StoredTruth): string | null {
+  for (const s of stored.truth.subjects) {
+    const file = path.join(dir, `${s.name}.h5`);
+    if (!fs.existsSync(file) || sha256Of(file) !== stored.sha256[s.name]) return file;
+  }
+  return null;
 }
 
 /**
- * Writes the synthetic set into `dir` unless `dir/truth.json` already records
- * the same options (then the files are reused). Returns the BData files and
- * the truth.
+ * Writes the synthetic set into `dir`, or reuses it when `dir/checksums.json`
+ * (checked JSON bound to the options) records the same options and every file
+ * still has its recorded SHA-256. A changed, truncated or missing file is
+ * reported and the set regenerated (it is deterministic in its options).
  */
 async function ensureSynthetic(dir: string, options: SyntheticFmriOptions, log: (m: string) => void): Promise<{ files: string[]; stored: StoredTruth }> {
-  const truthFile = path.join(dir, 'truth.json');
-  if (fs.existsSync(truthFile)) {
-    try {
-      const stored = JSON.parse(fs.readFileSync(truthFile, 'utf8')) as StoredTruth;
-      const files = stored.truth.subjects.map((s) => path.join(dir, `${s.name}.h5`));
-      const same = Object.entries(options).every(([k, v]) => stored.options[k as keyof SyntheticFmriOptions] === v);
-      if (same && files.every((f) => fs.existsSync(f))) {
-        log(`[fmri] reusing synthetic data in ${dir}`);
-        return { files, stored };
-      }
-    } catch {
-      // An unreadable truth.json is rebuilt below.
+  const stampFile = path.join(dir, 'checksums.json');
+  const binding = { kind: 'fmri-synthetic', key: options };
+  const load = (): { files: string[]; stored: StoredTruth } | null => {
+    const stored = loadJsonChecked<StoredTruth>(stampFile, binding);
+    if (!stored) return null;
+    const changed = changedFile(dir, stored);
+    if (changed) {
+      log(`[fmri] ${changed}: ${fs.existsSync(changed) ? 'does not match its checksum' : 'is missing'} (${stampFile}); regenerating the synthetic set`);
+      return null;
     }
-  }
-  log(`[fmri] writing synthetic data (seed ${options.seed}) to ${dir}`);
-  const written = await writeSyntheticFmri(dir, options, { dtype: 'float32' });
-  return { files: written.files, stored: { options: written.dataset.options, truth: written.dataset.truth } };
+    log(`[fmri] reusing synthetic data in ${dir} (checksums verified)`);
+    return { files: stored.truth.subjects.map((s) => path.join(dir, `${s.name}.h5`)), stored };
+  };
+  return buildOnce(stampFile, load, async () => {
+    log(`[fmri] writing synthetic data (seed ${options.seed}) to ${dir}`);
+    const written = await writeSyntheticFmri(dir, options, { dtype: 'float32' });
+    const sha256 = Object.fromEntries(written.dataset.subjects.map((s, i) => [s.name, sha256Of(written.files[i]!)]));
+    const stored: StoredTruth = { options: written.dataset.options, truth: written.dataset.truth, sha256 };
+    saveJsonChecked(stampFile, stored, binding);
+    return { files: written.files, stored };
+  });
 }
 
 /**
@@ -122,6 +144,7 @@ export async function runFmriStage(profile: Profile, options: FmriStageOptions =
     truth = stored.truth;
     results = await analyzeFmriFiles(files, analysis, `synthetic (seed ${synth.seed}), ${dir}`);
   }
+  for (const w of results.warnings) log(`[fmri] warning: ${w}`);
   const truthComparison = truth ? compareWithPlantedTruth(results.results, truth) : null;
   const dataLabel = kind === 'synthetic' ? `SYNTHETIC data, seed ${options.seed ?? profile.seed}` : `data: ${path.basename(path.resolve(dir))}`;
   const figures = {

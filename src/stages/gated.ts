@@ -17,8 +17,9 @@
  */
 import * as path from 'node:path';
 import { initBackend } from '../backend';
-import { ImageSet, loadMnist, NUM_PIXELS, sliceSet } from '../data/mnist';
-import { hashConfig, loadJsonChecked, saveJsonChecked } from '../io/cache';
+import { ImageSet, loadMnist, mnistIdentity, NUM_PIXELS, sliceSet } from '../data/mnist';
+import { hashConfig } from '../io/cache';
+import { cachedJson } from '../io/lock';
 import { createProgress } from '../io/progress';
 import { grcnnAccuracyByIterations, LabelledImages } from '../model/evaluate';
 import { GrcnnKey, trainGrcnn } from '../model/trainGrcnn';
@@ -102,7 +103,7 @@ function gatedDir(profile: Profile): string {
 /** The cache key of network `network` of a variant: seed `profile.seed + network`. */
 export function grcnnKeyOf(profile: Profile, gated: boolean, network: number): GrcnnKey {
   const g = profile.gated.grcnn;
-  return { arch: 'grcnn', config: { ...g.config, gated }, seed: profile.seed + network, training: g.training };
+  return { arch: 'grcnn', config: { ...g.config, gated }, seed: profile.seed + network, training: g.training, data: mnistIdentity().id };
 }
 
 const variantName = (gated: boolean) => (gated ? 'gated' : 'ungated');
@@ -117,21 +118,20 @@ async function grcnnJob(params: Record<string, unknown>): Promise<GrcnnRun> {
   const key = grcnnKeyOf(profile, gated, network);
   const evalKey = { key, calibration: hashConfig(calibration), statsImages: g.statsImages, evalImages: g.evalImages };
   const file = path.join(gatedDir(profile), `grcnn-eval-${variantName(gated)}-n${network}-${hashConfig(evalKey)}.json`);
-  const cached = loadJsonChecked<GrcnnRun>(file);
-  if (cached) return cached;
-  await initBackend();
-  const mnist = loadMnist();
-  const label = `GRCNN ${variantName(gated)} n${network}`;
-  const trained = await trainGrcnn({ config: key.config, training: g.training, seed: key.seed, train: mnist.train, dir: gatedDir(profile), label });
-  const start = Date.now();
-  const sets = degradedSets(sliceSet(mnist.test, 0, g.evalImages), calibration, mnist.trainMean, ALL_LEVELS);
-  const counts = Array.from({ length: g.config.iterations + 1 }, (_, k) => k);
-  const progress = createProgress(`evaluate ${label}`, counts.length);
-  const accuracy = grcnnAccuracyByIterations(trained.weights, sets.map((s) => s.images), {
-    statsImages: mnist.train.images.subarray(0, g.statsImages * NUM_PIXELS),
-    statsBatchSize: g.training.batchSize,
-    iterations: counts,
-    onCount: (i) => progress.update(i + 1, `${counts[i]} iterations`),
+  return cachedJson(file, { kind: 'grcnn-evaluation', key: evalKey }, async () => {
+    await initBackend();
+    const mnist = loadMnist();
+    const label = `GRCNN ${variantName(gated)} n${network}`;
+    const trained = await trainGrcnn({ config: key.config, training: g.training, seed: key.seed, train: mnist.train, dir: gatedDir(profile), label });
+    const start = Date.now();
+    const sets = degradedSets(sliceSet(mnist.test, 0, g.evalImages), calibration, mnist.trainMean, ALL_LEVELS);
+    const counts = Array.from({ length: g.config.iterations + 1 }, (_, k) => k);
+    const progress = createProgress(`evaluate ${label}`, counts.length);
+    const accuracy = grcnnAccuracyByIterations(trained.weights, sets.map((s) => s.images), {
+      statsImages: mnist.train.images.subarray(0, g.statsImages * NUM_PIXELS),
+      statsBatchSize: g.training.batchSize,
+      iterations: counts,
+      onCount: (i) => progress.update(i + 1, `${counts[i]} iterations`),
   });
   progress.finish();
   disposeWeightTensors(trained.weights);
@@ -141,8 +141,8 @@ async function grcnnJob(params: Record<string, unknown>): Promise<GrcnnRun> {
   const evalSeconds = (Date.now() - start) / 1000;
   const training = trainingSummary(trained.info, g.training);
   const run: GrcnnRun = { gated, network, seed: key.seed, training, evalSeconds, computeSeconds: training.trainSeconds + evalSeconds, records };
-  saveJsonChecked(file, run);
   return run;
+  });
 }
 
 /** The GRCNN phase (needs the calibration): one job per variant (gated, then ungated if asked) and network. */

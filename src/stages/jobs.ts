@@ -8,12 +8,17 @@
  * phases (a phase needs the cached results of the ones before it); the same
  * phase lists serve `reproduce` and `--print-jobs`, which prints them as shell
  * commands for a cluster scheduler.
+ *
+ * A worker sends its result (and the cache files it used) back over the IPC
+ * channel, so no temporary files are involved, and ends when its parent dies
+ * (a watchdog thread sees the parent pid change even while training blocks
+ * the main thread), so a killed run leaves no workers behind.
  */
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../io/cache';
+import { Worker } from 'node:worker_threads';
+import { ArtefactRecord, artefactLedger, mergeArtefactLedger, writeFileAtomic } from '../io/cache';
 
 /** A job: a kind known to the job registry and its JSON parameters. */
 export interface Job {
@@ -106,24 +111,43 @@ export function phaseCommands(phases: Phase[]): string {
   return phases.map((p, i) => `# phase ${i + 1} (jobs in parallel, after phase ${i}): ${p.name}\n${jobCommands(p.jobs)}`).join('\n');
 }
 
-function runWorker(job: Job, outFile: string): Promise<void> {
+/** What a worker sends its parent when its job succeeded. */
+interface WorkerMessage {
+  result: unknown;
+  artefacts: ArtefactRecord[];
+}
+
+function isWorkerMessage(m: unknown): m is WorkerMessage {
+  return typeof m === 'object' && m !== null && 'result' in m && Array.isArray((m as { artefacts?: unknown }).artefacts);
+}
+
+function runWorker(job: Job): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath(), 'job', '--kind', job.kind, '--params', JSON.stringify(job.params), '--out', outFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawn(process.execPath, [cliPath(), 'job', '--kind', job.kind, '--params', JSON.stringify(job.params)], {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       env: process.env,
     });
     let tail = '';
+    let message: WorkerMessage | null = null;
     const forward = (chunk: Buffer) => {
       const text = chunk.toString();
       tail = (tail + text).slice(-4000);
       for (const line of text.split('\n')) if (line.trim()) process.stderr.write(`[${job.id}] ${line}\n`);
     };
-    child.stdout.on('data', forward);
-    child.stderr.on('data', forward);
+    child.stdout?.on('data', forward);
+    child.stderr?.on('data', forward);
+    child.on('message', (m: unknown) => {
+      if (isWorkerMessage(m)) message = m;
+    });
     child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve();
-      else reject(new Error(`worker exited with code ${code}: ${tail.trim().split('\n').slice(-3).join(' | ')}`));
+    child.on('close', (code, signal) => {
+      if (code === 0 && message) {
+        mergeArtefactLedger(message.artefacts);
+        resolve(message.result);
+      } else {
+        const how = signal ? `was killed by ${signal}` : code === 0 ? 'exited without sending a result' : `exited with code ${code}`;
+        reject(new Error(`worker ${how}: ${tail.trim().split('\n').slice(-3).join(' | ')}`));
+      }
     });
   });
 }
@@ -133,7 +157,6 @@ export async function runJobs(jobs: Job[], options: RunJobsOptions = {}): Promis
   const workers = Math.max(1, options.workers ?? os.cpus().length);
   const inProcess = options.inProcess ?? (jobs.length <= 1 || workers === 1);
   const outcomes: JobOutcome[] = new Array(jobs.length);
-  const tmpDir = inProcess ? '' : fs.mkdtempSync(path.join(os.tmpdir(), 'repro-jobs-'));
   let next = 0;
   const worker = async () => {
     while (next < jobs.length) {
@@ -141,14 +164,7 @@ export async function runJobs(jobs: Job[], options: RunJobsOptions = {}): Promis
       const job = jobs[i]!;
       const start = Date.now();
       try {
-        let result: unknown;
-        if (inProcess) {
-          result = await runJobInProcess(job);
-        } else {
-          const out = path.join(tmpDir, `${i}.json`);
-          await runWorker(job, out);
-          result = JSON.parse(fs.readFileSync(out, 'utf8')) as unknown;
-        }
+        const result = inProcess ? await runJobInProcess(job) : await runWorker(job);
         const seconds = (Date.now() - start) / 1000;
         outcomes[i] = { id: job.id, ok: true, result, seconds, computeSeconds: reportedCompute(result) ?? seconds };
       } catch (err) {
@@ -160,8 +176,40 @@ export async function runJobs(jobs: Job[], options: RunJobsOptions = {}): Promis
     }
   };
   await Promise.all(Array.from({ length: inProcess ? 1 : Math.min(workers, jobs.length) }, worker));
-  if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
   return outcomes;
+}
+
+/**
+ * In a worker (a process started by {@link runJobs}, with an IPC channel):
+ * ends this process as soon as its parent is gone. A watchdog thread polls
+ * the parent pid, which changes when the parent dies; it runs even while the
+ * main thread is busy training.
+ */
+export function exitWithParent(): void {
+  const watchdog = new Worker(
+    `const { workerData } = require('node:worker_threads');
+     setInterval(() => { if (process.ppid !== workerData.ppid) process.kill(workerData.pid, 'SIGKILL'); }, 250);`,
+    { eval: true, workerData: { ppid: process.ppid, pid: process.pid } },
+  );
+  watchdog.unref();
+}
+
+/** In a worker: sends the job's result and the cache files it used to the parent, then closes the channel. */
+export function sendResultToParent(result: unknown): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!process.send) {
+      reject(new Error('sendResultToParent: this process has no parent channel'));
+      return;
+    }
+    const message: WorkerMessage = { result: result ?? null, artefacts: artefactLedger() };
+    process.send(message, undefined, undefined, (err: Error | null) => {
+      if (err) reject(err);
+      else {
+        process.disconnect?.();
+        resolve();
+      }
+    });
+  });
 }
 
 /** Writes a job's result for the parent process (used by the `job` command). */

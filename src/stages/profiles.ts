@@ -13,12 +13,14 @@
  */
 import * as path from 'node:path';
 import { type AugmentationSettings, type Augmentation, AUGMENTATIONS, DEFAULT_AUGMENTATION_SETTINGS } from '../augment/train';
+import { checkNumber, ArgumentError } from '../check';
 import { GRCNN_MNIST_CONFIG, type GrcnnConfig } from '../model/grcnn';
 import type { GrcnnTrainingConfig } from '../model/trainGrcnn';
+import { checkTrainingConfig } from '../model/trainLoop';
 import type { CoreTrainingConfig } from '../model/trainCore';
-import type { CalibrationConfig } from '../noise/calibrate';
-import type { DecoderTrainingConfig, RecurrenceTrainingConfig } from '../recurrence/train';
-import { DEFAULT_PREDICTIVE, type PredictiveOptions, type RecurrenceType } from '../recurrence/rules';
+import { checkCalibrationConfig, type CalibrationConfig } from '../noise/calibrate';
+import { checkRecurrenceTrainingConfig, type DecoderTrainingConfig, type RecurrenceTrainingConfig } from '../recurrence/train';
+import { checkPredictiveOptions, DEFAULT_PREDICTIVE, type PredictiveOptions, type RecurrenceType } from '../recurrence/rules';
 
 export const PROFILE_NAMES = ['smoke', 'quick', 'paper'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
@@ -231,14 +233,16 @@ const PROFILES: Record<ProfileName, Profile> = {
 /** The named profile; an unknown name is an error listing the known ones. */
 export function getProfile(name: string): Profile {
   if (!(PROFILE_NAMES as readonly string[]).includes(name)) {
-    throw new Error(`unknown profile '${name}': expected one of ${PROFILE_NAMES.join(', ')}`);
+    throw new ArgumentError(`unknown profile '${name}': expected one of ${PROFILE_NAMES.join(', ')}`);
   }
   return structuredClone(PROFILES[name as ProfileName]);
 }
 
 /** The profile named by `REPRO_PROFILE`, else `fallback` (notebooks use this; CI sets smoke). */
 export function profileFromEnv(fallback: ProfileName = 'quick'): Profile {
-  return getProfile(process.env.REPRO_PROFILE || fallback);
+  const name = process.env.REPRO_PROFILE;
+  if (name && !(PROFILE_NAMES as readonly string[]).includes(name)) throw new ArgumentError(`REPRO_PROFILE=${name}: unknown profile, expected one of ${PROFILE_NAMES.join(', ')}`);
+  return getProfile(name || fallback);
 }
 
 /** The project root (holds package.json), found from this compiled file's location. */
@@ -265,7 +269,7 @@ export function figuresDir(profile: Profile | ProfileName): string {
 export function jobProfile(params: Record<string, unknown>): Profile {
   const p = params.profile;
   const fail = (what: string): never => {
-    throw new Error(`job parameter 'profile': ${what}`);
+    throw new ArgumentError(`job parameter 'profile': ${what}`);
   };
   if (!p || typeof p !== 'object' || Array.isArray(p)) return fail(`expected a profile object, got ${JSON.stringify(p)}`);
   const o = p as Record<string, unknown>;
@@ -273,6 +277,7 @@ export function jobProfile(params: Record<string, unknown>): Profile {
   if (!Number.isInteger(o.cores) || (o.cores as number) < 1) fail(`cores ${JSON.stringify(o.cores)}, expected a positive integer`);
   if (!Number.isInteger(o.seed)) fail(`seed ${JSON.stringify(o.seed)}, expected an integer`);
   for (const field of ['core', 'calibration', 'recurrence', 'activity', 'gated']) if (!o[field] || typeof o[field] !== 'object') fail(`missing '${field}' settings`);
+  checkProfileNumbers(p as Profile, "job parameter 'profile': ");
   return p as Profile;
 }
 
@@ -280,7 +285,34 @@ export function jobProfile(params: Record<string, unknown>): Profile {
 export function jobIndex(params: Record<string, unknown>, name: string, limit: number): number {
   const v = params[name];
   if (!Number.isInteger(v) || (v as number) < 0 || (v as number) >= limit) {
-    throw new Error(`job parameter '${name}': ${JSON.stringify(v)}, expected an integer in [0, ${limit - 1}]`);
+    throw new ArgumentError(`job parameter '${name}': ${JSON.stringify(v)}, expected an integer in [0, ${limit - 1}]`);
   }
   return v as number;
+}
+
+/**
+ * Checks every number of a profile (a job's profile may be edited or typed by
+ * hand): counts are positive integers, rates and fractions in range. `prefix`
+ * starts each message.
+ */
+export function checkProfileNumbers(profile: Profile, prefix = ''): void {
+  const at = (where: string) => `${prefix}${where}`;
+  try {
+    checkNumber(profile.cores, at('cores'), { integer: true, min: 1 });
+    checkNumber(profile.seed, at('seed'), { integer: true });
+    checkNumber(profile.testImages, at('testImages'), { integer: true, min: 1 });
+    checkTrainingConfig(profile.core, at('core'));
+    checkCalibrationConfig(profile.calibration, at('calibration'));
+    const r = profile.recurrence;
+    checkRecurrenceTrainingConfig(r.train, at('recurrence.train'));
+    checkTrainingConfig(r.decoder, at('recurrence.decoder'));
+    checkPredictiveOptions(r.predictive, at('recurrence.predictive'));
+    checkNumber(r.evalImages, at('recurrence.evalImages'), { integer: true, min: 1 });
+    checkNumber(r.tuneImages, at('recurrence.tuneImages'), { integer: true, min: 1 });
+    checkNumber(profile.activity.images, at('activity.images'), { integer: true, min: 2 });
+    checkNumber(profile.activity.pcaImages, at('activity.pcaImages'), { integer: true, min: 1, max: profile.activity.images });
+  } catch (err) {
+    if (err instanceof TypeError) throw new ArgumentError(`${prefix}a settings object is missing (${err.message})`);
+    throw err;
+  }
 }

@@ -10,8 +10,10 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../backend';
+import { checkKnownKeys, ArgumentError } from '../check';
 import { ImageSet, loadMnist, Mnist, NUM_PIXELS, sliceSet } from '../data/mnist';
-import { hashConfig, loadJsonChecked, saveJsonChecked } from '../io/cache';
+import { CacheBinding, hashConfig, loadJsonChecked, saveJsonChecked } from '../io/cache';
+import { buildOnce } from '../io/lock';
 import { createProgress } from '../io/progress';
 import { CoreWeights, disposeWeights } from '../model/core';
 import { Calibration, noiseParam } from '../noise/calibrate';
@@ -49,6 +51,8 @@ export interface RecurrenceTrainingSummary {
   core: number;
   type: RecurrenceType;
   instance: number;
+  /** The backend the weights were trained on (perhaps by an earlier run). */
+  backend: string;
   imagesPerSec: number;
   trainSeconds: number;
   initialLoss: number;
@@ -65,10 +69,12 @@ export function ruleSettingsOf(profile: Profile, tuning: Pick<Tuning, 'surround'
 }
 
 async function trainJob(params: Record<string, unknown>): Promise<RecurrenceTrainingSummary> {
+  checkKnownKeys(params, ['profile', 'core', 'type', 'instance'], 'train-recurrence job parameters');
   const profile = jobProfile(params);
   const coreIndex = jobIndex(params, 'core', profile.cores);
   const type = String(params.type);
   assertRecurrenceType(type);
+  if (!trainedTypes().includes(type)) throw new ArgumentError(`job parameter 'type': ${type} has no trained weights; trained types are ${trainedTypes().join(', ')}`);
   const instance = jobIndex(params, 'instance', RECURRENCE_SPECS[type].instances);
   await initBackend();
   const mnist = loadMnist();
@@ -84,7 +90,7 @@ async function trainJob(params: Record<string, unknown>): Promise<RecurrenceTrai
   tf.dispose(Object.values(trained.weights));
   disposeWeights(core);
   const i = trained.info;
-  return { core: coreIndex, type, instance, imagesPerSec: i.imagesPerSec, trainSeconds: i.trainSeconds, initialLoss: i.initialLoss, finalLoss: i.finalLoss, ...(reconstruction ? { reconstruction } : {}), computeSeconds: i.trainSeconds };
+  return { core: coreIndex, type, instance, backend: i.backend, imagesPerSec: i.imagesPerSec, trainSeconds: i.trainSeconds, initialLoss: i.initialLoss, finalLoss: i.finalLoss, ...(reconstruction ? { reconstruction } : {}), computeSeconds: i.trainSeconds };
 }
 
 /** A reconstruction-trained type's error on clean test images, untrained (init) vs trained. */
@@ -139,17 +145,29 @@ function lastStepAccuracy(net: RecurrentNetwork, x: tf.Tensor4D, y: tf.Tensor1D)
   return hits / labels.length;
 }
 
+function tuningBinding(profile: Profile, calibration: Calibration): CacheBinding {
+  return { kind: 'tuning', key: { core: coreKeyOf(profile, 0), cal: hashConfig(calibration), images: profile.recurrence.tuneImages, SURROUND_GRID, GRAD_STEP_GRID } };
+}
+
 function tuningFile(profile: Profile, calibration: Calibration): string {
-  return path.join(recurrenceDir(profile), `tuning-${hashConfig({ core: coreKeyOf(profile, 0), cal: hashConfig(calibration), images: profile.recurrence.tuneImages, SURROUND_GRID, GRAD_STEP_GRID })}.json`);
+  return path.join(recurrenceDir(profile), `tuning-${hashConfig(tuningBinding(profile, calibration).key)}.json`);
 }
 
 async function tuneJob(params: Record<string, unknown>): Promise<Tuning> {
+  checkKnownKeys(params, ['profile'], 'tune-recurrence job parameters');
   const profile = jobProfile(params);
+  await initBackend();
   const calibration = await ensureCalibration(profile, { inProcess: true });
   const file = tuningFile(profile, calibration);
-  const cached = loadJsonChecked<Tuning>(file);
-  if (cached) return cached;
-  await initBackend();
+  const binding = tuningBinding(profile, calibration);
+  return buildOnce(file, () => loadJsonChecked<Tuning>(file, binding), async () => {
+    const result = tune(profile, calibration);
+    saveJsonChecked(file, result, binding);
+    return result;
+  });
+}
+
+function tune(profile: Profile, calibration: Calibration): Tuning {
   const mnist = loadMnist();
   const core = loadProfileCore(profile, 0);
   const t0 = Date.now();
@@ -179,7 +197,6 @@ async function tuneJob(params: Record<string, unknown>): Promise<Tuning> {
   progress.finish(`LR-SS σ ${result.surround.sigmaExc}/${result.surround.sigmaInh}, Grads η ${result.gradStep.eta}`);
   tf.dispose([x, y]);
   disposeWeights(core);
-  saveJsonChecked(file, result);
   return result;
 }
 
@@ -239,25 +256,49 @@ export interface Evaluation {
   computeSeconds: number;
 }
 
+/** Why a cached evaluation cannot be used for this network, or null. */
+function evaluationProblem(body: unknown, ids: { core: number; network: RecurrenceType; instance: number }): string | null {
+  const conditions = 1 + NOISE_TYPES.length * NUM_LEVELS;
+  const want = conditions * RECURRENCE_SPECS[ids.network].timeSteps;
+  const records = body && typeof body === 'object' && 'records' in body ? (body as { records: unknown }).records : null;
+  if (!Array.isArray(records) || records.length !== want) return `holds ${Array.isArray(records) ? records.length : 'no'} records, expected ${want}`;
+  const other = (records as Partial<AccuracyRecord>[]).find((x) => x.core !== ids.core || x.network !== ids.network || x.instance !== ids.instance);
+  return other ? `holds records of ${other.network} core ${other.core} instance ${other.instance}, expected ${ids.network} core ${ids.core} instance ${ids.instance}` : null;
+}
+
 async function evaluateJob(params: Record<string, unknown>): Promise<Evaluation> {
+  checkKnownKeys(params, ['profile', 'core', 'network', 'instance'], 'evaluate-recurrence job parameters');
   const profile = jobProfile(params);
   const coreIndex = jobIndex(params, 'core', profile.cores);
   const type = String(params.network);
   assertRecurrenceType(type);
   const instance = jobIndex(params, 'instance', RECURRENCE_SPECS[type].instances);
+  await initBackend();
   const calibration = await ensureCalibration(profile, { inProcess: true });
   const tuning = await ensureTuning(profile);
   const spec = RECURRENCE_SPECS[type];
+  const ids = { core: coreIndex, network: type, instance };
   // `format`: the file holds an {@link Evaluation} (records and their compute time), not the bare records of earlier runs.
-  const keyParts = {
-    format: 2, core: coreKeyOf(profile, coreIndex), type, instance, cal: hashConfig(calibration), rec: profile.recurrence,
-    tuning: spec.origin === 'fixed' ? tuning.surround : spec.origin === 'none' ? tuning.gradStep : null,
+  const binding: CacheBinding = {
+    kind: 'evaluation',
+    key: {
+      format: 2, core: coreKeyOf(profile, coreIndex), type, instance, cal: hashConfig(calibration), rec: profile.recurrence,
+      tuning: spec.origin === 'fixed' ? tuning.surround : spec.origin === 'none' ? tuning.gradStep : null,
+    },
   };
-  const file = path.join(runDir(profile), 'evaluation', `${type}-c${coreIndex}-i${instance}-${hashConfig(keyParts)}.json`);
-  const cached = loadJsonChecked<Evaluation>(file);
-  if (cached) return cached;
-  const t0 = Date.now();
-  await initBackend();
+  const file = path.join(runDir(profile), 'evaluation', `${type}-c${coreIndex}-i${instance}-${hashConfig(binding.key)}.json`);
+  const load = () => loadJsonChecked<Evaluation>(file, { ...binding, check: (body) => evaluationProblem(body, ids) });
+  return buildOnce(file, load, async () => {
+    const t0 = Date.now();
+    const records = evaluate(profile, ids, calibration, tuning);
+    const evaluation = { records, computeSeconds: (Date.now() - t0) / 1000 };
+    saveJsonChecked(file, evaluation, binding);
+    return evaluation;
+  });
+}
+
+function evaluate(profile: Profile, ids: { core: number; network: RecurrenceType; instance: number }, calibration: Calibration, tuning: Tuning): AccuracyRecord[] {
+  const { core: coreIndex, network: type, instance } = ids;
   const mnist = loadMnist();
   const core = loadProfileCore(profile, coreIndex);
   const net = buildNetwork(profile, coreIndex, type, instance, calibration, tuning, core);
@@ -268,9 +309,7 @@ async function evaluateJob(params: Record<string, unknown>): Promise<Evaluation>
   progress.finish();
   disposeNetwork(net);
   disposeWeights(core);
-  const evaluation = { records, computeSeconds: (Date.now() - t0) / 1000 };
-  saveJsonChecked(file, evaluation);
-  return evaluation;
+  return records;
 }
 
 /** The instances of every type, as (type, instance) pairs in table order. */

@@ -8,11 +8,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendInfo, initBackend } from '../backend';
-import { loadMnist } from '../data/mnist';
+import { loadMnist, mnistIdentity, type MnistIdentity } from '../data/mnist';
 import { fig1b, figCalibration } from '../figures/fig1';
 import { saveFigure } from '../figures/figure';
 import { fig2a } from '../figures/fig2';
-import { writeFileAtomic } from '../io/cache';
+import { artefactLedger, type ArtefactRecord, writeFileAtomic } from '../io/cache';
 import { Calibration } from '../noise/calibrate';
 import { NOISE_TYPES, NoiseType } from '../noise/degrade';
 import { levelGainTable } from '../recurrence/accuracy';
@@ -52,6 +52,8 @@ export interface Manifest {
   finishedAt: string;
   wallSeconds: number;
   versions: { node: string; tfjs: string };
+  /** The MNIST files used (their identity is part of every cache key). */
+  data: MnistIdentity;
   machine: { cpus: number; memoryGiB: number; platform: string };
   backend: BackendInfo;
   /** Seeds used: core k has seed profile.seed + k; noise uses profile.seed. */
@@ -64,6 +66,8 @@ export interface Manifest {
   coreTrainSeconds: number[];
   results: string[];
   figures: string[];
+  /** Every cache file this run reused or made (relative paths), with the backend that made it. */
+  artefacts: ArtefactRecord[];
 }
 
 /** Options for {@link reproduce}. */
@@ -168,6 +172,7 @@ export async function reproduce(profile: Profile, options: ReproduceOptions = {}
     finishedAt: finished.toISOString(),
     wallSeconds: (finished.getTime() - started.getTime()) / 1000,
     versions: { node: process.version, tfjs: tf.version_core },
+    data: mnistIdentity(),
     machine: { cpus: os.cpus().length, memoryGiB: Math.round(os.totalmem() / 2 ** 30), platform: `${os.platform()} ${os.arch()}` },
     backend,
     seeds: { cores: cores.map((c) => c.seed), noise: profile.seed },
@@ -176,6 +181,7 @@ export async function reproduce(profile: Profile, options: ReproduceOptions = {}
     coreTrainSeconds: cores.map((c) => Math.round(c.info.trainSeconds)),
     results,
     figures,
+    artefacts: artefactLedger().map((a) => ({ ...a, file: path.relative(projectRoot(), a.file) })),
   };
   writeFileAtomic(path.join(runDir(profile), 'manifest.json'), JSON.stringify(manifest, null, 1));
   return manifest;
