@@ -79,17 +79,24 @@ test('runDynamics and finalLogits leave no tensors behind', () => {
   disposeWeights(core);
 });
 
-test('the FB-PC error term equals the autodiff gradient of the reconstruction error', () => {
+test('the FB-PC error term equals the autodiff gradient of the reconstruction error (linear and rectified decoder)', () => {
   const params = RECURRENCE_SPECS['FB-PC'].init!(5, 0.05);
-  const rule = new PredictiveRule(params.decoder as tf.Tensor4D, params.decoderBias as tf.Tensor1D, DEFAULT_RULE_SETTINGS.predictive);
   const r2 = tf.randomUniform([2, 14, 14, 64], 0, 1, 'float32', 6) as tf.Tensor4D;
   const r1 = tf.randomUniform([2, 28, 28, 32], 0, 1, 'float32', 7) as tf.Tensor4D;
-  const auto = tf.grad((a: tf.Tensor) => tf.sum(tf.squaredDifference(rule.predict(a as tf.Tensor4D), r1)))(r2);
-  const adjoint = tf.mul(tf.conv2d(tf.sub(rule.predict(r2), r1) as tf.Tensor4D, rule.decoder, 2, 'same'), 2);
-  assertClose(adjoint.dataSync(), auto.dataSync(), 1e-3, 1e-4, 'error gradient');
-  // One r2 unit reaches a 5x5 patch of the 28x28 map in all 32 channels.
-  assert.equal(decoderReach(rule.decoder), 5 * 5 * 32);
-  tf.dispose([r1, r2, auto, adjoint, ...Object.values(params)]);
+  for (const decoderRelu of [false, true]) {
+    const rule = new PredictiveRule(params.decoder as tf.Tensor4D, params.decoderBias as tf.Tensor1D, { ...DEFAULT_RULE_SETTINGS.predictive, decoderRelu });
+    const auto = tf.grad((a: tf.Tensor) => tf.sum(tf.squaredDifference(rule.predict(a as tf.Tensor4D), r1)))(r2);
+    // Jᵀ = conv with the decoder after the ReLU's mask: what PredictiveRule.update applies.
+    const pre = tf.add(tf.conv2dTranspose(r2, rule.decoder, [2, 28, 28, 32], 2, 'same'), rule.decoderBias) as tf.Tensor4D;
+    const residual = tf.sub(rule.predict(r2), r1) as tf.Tensor4D;
+    const masked = decoderRelu ? (tf.mul(residual, tf.cast(tf.greater(pre, 0), 'float32')) as tf.Tensor4D) : residual;
+    const adjoint = tf.mul(tf.conv2d(masked, rule.decoder, 2, 'same'), 2);
+    assertClose(adjoint.dataSync(), auto.dataSync(), 1e-3, 1e-4, `error gradient (decoderRelu ${decoderRelu})`);
+    tf.dispose([auto, pre, residual, masked, adjoint]);
+  }
+  // One r2 unit reaches a 5x5 patch of the 28x28 map in all 32 channels (linear decoder).
+  assert.equal(decoderReach(params.decoder as tf.Tensor4D), 5 * 5 * 32);
+  tf.dispose([r1, r2, ...Object.values(params)]);
 });
 
 test('the surround kernel has centre weight 1, is symmetric, and is the same in every map', () => {

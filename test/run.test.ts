@@ -43,7 +43,10 @@ test('jobs carry the profile they run: an edited profile reaches the worker, a b
 test('--print-jobs and reproduce share one list of phases, each job carrying the whole profile', () => {
   const profile = getProfile('smoke');
   const phases = reproductionPhases(profile);
-  assert.deepEqual(phases.map((p) => p.name), ['cores', 'noise calibration (needs core 0)', 'recurrence training and tuning', 'recurrence evaluation']);
+  assert.deepEqual(phases.map((p) => p.name), [
+    'cores', 'noise calibration (needs core 0)', 'recurrence training and tuning', 'recurrence evaluation', 'activity recording and analyses',
+    'GRCNN training and test-time iterations (needs the calibration)', 'augmented cores and their robustness (needs the calibration)', 'recurrence on the augmented cores',
+  ]);
   for (const job of phases.flatMap((p) => p.jobs)) assert.deepEqual(job.params.profile, profile, job.id);
   const text = phaseCommands(phases);
   assert.equal(text.split('\n').filter((l) => l.startsWith('node ')).length, phases.reduce((n, p) => n + p.jobs.length, 0));

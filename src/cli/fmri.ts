@@ -74,8 +74,8 @@ export async function runFmriCommand(argv: string[]): Promise<void> {
   if (opts.alpha !== undefined) analysis.alpha = parseNumber(opts.alpha, 'repro fmri: --alpha', { min: 0, max: 1, minOpen: true, maxOpen: true });
   if (opts.out !== undefined) assertWritableDir(path.dirname(path.resolve(opts.out)));
   if (opts.figures !== undefined) assertWritableDir(opts.figures);
-  // The participation ratio forms its Gram matrices on the tensor backend.
-  await initBackend();
+  // The participation ratio forms its Gram matrices on the tensor backend (the choice is not printed: the output is the results).
+  await initBackend({ log: false });
   const results = await analyzeFmriDirectory(opts.data, analysis);
   for (const w of results.warnings) process.stderr.write(`[fmri] warning: ${w}\n`);
   const json = JSON.stringify(results, null, 1);
