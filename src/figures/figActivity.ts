@@ -109,14 +109,22 @@ export async function fig3c(cores: readonly CoreActivity[], exampleCore = 0): Pr
   };
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: { text: 'Figure 3C: recurrent influence on layer 1 (last step − step 0)', subtitle: [`histograms: core ${core.core}, instance A, all units, level-5 images of all noise types (fraction of values, log scale)`, `mean influence, mean ± s.t.d. over ${cores.length} core(s): ${means.map(label).join('; ')}`] },
+    title: {
+      text: 'Figure 3C: recurrent influence on layer 1 (last step − step 0)',
+      subtitle: [
+        `histograms: core ${core.core}, instance A, all units, level-5 images of all noise types (fraction of values, log scale)`,
+        `mean influence, mean ± s.t.d. over ${cores.length} core(s):`,
+        // Three types a line, so the subtitle never widens the figure beyond its panels.
+        ...Array.from({ length: Math.ceil(means.length / 3) }, (_, k) => `  ${means.slice(3 * k, 3 * k + 3).map(label).join('; ')}`),
+      ],
+    },
     data: { values: rows },
     facet: { field: 'network', type: 'nominal', sort: types, title: null, header: { labelFontWeight: 'bold' } },
     columns: 4,
     spec: {
       width: 170,
       height: 120,
-      mark: { type: 'rect' },
+      mark: { type: 'rect', clip: true },
       encoding: {
         x: { field: 'from', type: 'quantitative', title: 'influence', scale: { domain: [-3, 6] } },
         x2: { field: 'to' },
@@ -204,6 +212,6 @@ export async function fig4d(cores: readonly CoreActivity[]): Promise<Figure> {
 export async function fig4e(cores: readonly CoreActivity[]): Promise<{ figure: Figure; components: TypeSummary[] }> {
   const components = summariseByType(cores, (n) => n.differencePca.components85);
   const label = (s: TypeSummary) => `${s.network} ${Number.isFinite(s.mean) ? s.mean.toFixed(0) : 'n/a'}${PAPER_GAP_COMPONENTS[s.network] !== undefined ? ` (paper ${PAPER_GAP_COMPONENTS[s.network]})` : ''}`;
-  const figure = await matrixFigure('fig4e-alignment-at-85', `Figure 4E: subspace alignment at ${100 * GAP_FRACTION} % of the performance gap`, [`each network's subspace: its top k PCs, k the fewest recovering ${100 * GAP_FRACTION} % of its gap; mean over ${cores.length} core(s)`, `k per type (mean over cores): ${components.map(label).join('; ')}`], summariseMatrices(cores[0]!.labelsOfNetworks, cores.map((c) => c.alignmentGap)), { domain: [0, 1] });
+  const figure = await matrixFigure('fig4e-alignment-at-85', `Figure 4E: subspace alignment at ${100 * GAP_FRACTION} % of the performance gap`, [`each network's subspace: its top k PCs, k the fewest recovering ${100 * GAP_FRACTION} % of its gap; mean over ${cores.length} core(s)`, 'k per type (mean over cores):', ...Array.from({ length: Math.ceil(components.length / 4) }, (_, i) => `  ${components.slice(4 * i, 4 * i + 4).map(label).join('; ')}`)], summariseMatrices(cores[0]!.labelsOfNetworks, cores.map((c) => c.alignmentGap)), { domain: [0, 1] });
   return { figure, components };
 }
