@@ -59,6 +59,25 @@ for (const [xShape, fShape, stride, pad] of CONV_CASES) {
   });
 }
 
+// Strided input gradients beyond the project's: odd sizes, even kernels, stride 3, a phase with no taps.
+const STRIDED_INPUT_CASES: [Shape4, Shape4, number, 'same' | 'valid'][] = [
+  [[1, 27, 27, 3], [5, 5, 3, 4], 2, 'same'],
+  [[2, 12, 12, 3], [4, 4, 3, 4], 2, 'same'],
+  [[2, 14, 13, 3], [3, 3, 3, 2], 3, 'same'],
+  [[2, 11, 11, 2], [2, 2, 2, 3], 3, 'valid'],
+  [[1, 9, 10, 2], [3, 5, 2, 3], 2, 'valid'],
+];
+
+for (const [xShape, fShape, stride, pad] of STRIDED_INPUT_CASES) {
+  const label = `x[${xShape}] f[${fShape}] stride ${stride} ${pad}`;
+  test(`Conv2DBackpropInput matches cpu: ${label}`, async () => {
+    const f = randomData(fShape, 12);
+    const outShape = tf.tidy(() => tf.conv2d(tf.zeros(xShape) as tf.Tensor4D, tf.zeros(fShape) as tf.Tensor4D, stride, pad).shape);
+    const dy = randomData(outShape, 13);
+    await compare(label, () => tf.conv2dTranspose(t4(dy), t4(f), xShape, stride, pad));
+  });
+}
+
 for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
   for (const [m, k, n] of [[16, 3136, 1024], [1, 7, 3], [5, 1024, 10]] as const) {
     test(`BatchMatMul matches cpu: [${m}x${k}]·[${k}x${n}] transposeA=${ta} transposeB=${tb}`, async () => {
