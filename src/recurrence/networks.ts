@@ -5,13 +5,18 @@
  * of a core; at each later step the rule updates layers 1 and 2 and the head
  * (layers 3 and 4) is read from layer 2 where asked.
  *
+ * Several networks of one core can start from one {@link FeedforwardPass}
+ * of the same images, so step 0 is computed once for all of them
+ * ({@link predictNetworksAtSteps}).
+ *
  * "Time steps" count recurrent steps including step 0 (3 for the task-trained,
  * random and surround networks: a feedforward pass and two rounds of
  * recurrence, Methods 4.1; 13 for FB-PC; 2 for Grads; 1 for the feedforward
  * network). They are not the training batches of `model/trainLoop`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { CoreTaps, CoreWeights, headFromR2, layer1Drive, layer2FromR1 } from '../model/core';
+import { NUM_PIXELS } from '../data/mnist';
+import { assertImageBatch, CoreTaps, CoreWeights, headFromR2, layer1Drive, layer2FromR1 } from '../model/core';
 import { Rng } from '../random';
 import {
   assertRecurrenceType, DEFAULT_RULE_SETTINGS, FeedforwardRule, LayerState, NetworkType, RECURRENCE_SPECS, RecurrenceType, RuleSettings,
@@ -34,6 +39,35 @@ export interface StepTaps {
   r2: tf.Tensor4D;
   r3: tf.Tensor2D | null;
   logits: tf.Tensor2D | null;
+}
+
+/**
+ * Step 0 of every network of a core on a batch of images, and where their
+ * dynamics start: the core's feedforward pass up to layer 2.
+ */
+export interface FeedforwardPass {
+  /** The core it was computed with (a network of another core refuses it). */
+  readonly core: CoreWeights;
+  /** Layer 1's drive `d1 = conv1(x) + b1` `[batch, 28, 28, 32]` (pre-ReLU). */
+  readonly drive: tf.Tensor4D;
+  /** `ReLU(d1)`: r1 at step 0, `[batch, 28, 28, 32]`. */
+  readonly r1: tf.Tensor4D;
+  /** r2 at step 0, `[batch, 14, 14, 64]`. */
+  readonly r2: tf.Tensor4D;
+}
+
+/** The feedforward pass of `core` on images `x` `[batch, 28, 28, 1]` (dispose with {@link disposeFeedforwardPass}). */
+export function feedforwardPass(core: CoreWeights, x: tf.Tensor4D): FeedforwardPass {
+  assertImageBatch('feedforwardPass', x);
+  return tf.tidy(() => {
+    const drive = layer1Drive(core, x);
+    const r1 = tf.relu(drive) as tf.Tensor4D;
+    return { core, drive, r1, r2: layer2FromR1(core, r1) };
+  });
+}
+
+export function disposeFeedforwardPass(pass: FeedforwardPass): void {
+  tf.dispose([pass.drive, pass.r1, pass.r2]);
 }
 
 /** Options for {@link runDynamics}. */
@@ -68,26 +102,27 @@ export function disposeNetwork(net: RecurrentNetwork): void {
 }
 
 /**
- * THE time loop: runs a network on images `x` `[batch, 28, 28, 1]` for its
- * time steps and returns the taps of the kept steps. Every network goes
+ * THE time loop: runs a network on images `x` `[batch, 28, 28, 1]`, or from
+ * their {@link FeedforwardPass} through its core (left to the caller), for
+ * its time steps and returns the taps of the kept steps. Every network goes
  * through here; no analysis re-implements the network.
  */
-export function runDynamics(net: RecurrentNetwork, x: tf.Tensor4D, options: DynamicsOptions = {}): StepTaps[] {
+export function runDynamics(net: RecurrentNetwork, x: tf.Tensor4D | FeedforwardPass, options: DynamicsOptions = {}): StepTaps[] {
   const { headAt = () => true, keep = () => true } = options;
   const { core, rule } = net;
+  const pass = x instanceof tf.Tensor ? feedforwardPass(core, x) : x;
+  if (pass.core !== core) throw new Error(`runDynamics(${net.type}): the feedforward pass was computed with another core`);
   const taps: StepTaps[] = [];
-  const drive = layer1Drive(core, x);
-  const feedforward = tf.relu(drive) as tf.Tensor4D;
-  const input: StepInput = { core, drive, feedforward, labels: options.labels };
-  let state: LayerState = { r1: feedforward, r2: layer2FromR1(core, feedforward) };
+  const input: StepInput = { core, drive: pass.drive, feedforward: pass.r1, labels: options.labels };
+  let state: LayerState = { r1: pass.r1, r2: pass.r2 };
   const record = (timeStep: number) => {
     if (!keep(timeStep)) return;
     const head = headAt(timeStep) ? headFromR2(core, state.r2) : null;
     taps.push({ timeStep, r1: tf.clone(state.r1), r2: tf.clone(state.r2), r3: head?.r3 ?? null, logits: head?.logits ?? null });
   };
   const release = (s: LayerState) => {
-    if (s.r1 !== feedforward) s.r1.dispose();
-    s.r2.dispose();
+    if (s.r1 !== pass.r1) s.r1.dispose();
+    if (s.r2 !== pass.r2) s.r2.dispose();
   };
   record(0);
   for (let t = 1; t < net.timeSteps; t++) {
@@ -97,7 +132,7 @@ export function runDynamics(net: RecurrentNetwork, x: tf.Tensor4D, options: Dyna
     record(t);
   }
   release(state);
-  tf.dispose([drive, feedforward]);
+  if (pass !== x) disposeFeedforwardPass(pass);
   return taps;
 }
 
@@ -123,21 +158,55 @@ export function finalLogits(net: RecurrentNetwork, x: tf.Tensor4D, labels?: tf.T
 export function predictAtSteps(
   net: RecurrentNetwork, pixels: Float32Array, labels: Uint8Array | Int32Array, at: (timeStep: number) => boolean = () => true, batchSize = 200,
 ): Int32Array[] {
+  return predictNetworksAtSteps([net], pixels, labels, { at: (_net, t) => at(t), batchSize })[0]!;
+}
+
+/** Options for {@link predictNetworksAtSteps}. */
+export interface PredictOptions {
+  /** The time steps of each network whose classes are returned (default: all). */
+  at?: (net: RecurrentNetwork, timeStep: number) => boolean;
+  /** Images per batch (default 200). */
+  batchSize?: number;
+  /** Called after each batch with the number of images done. */
+  onBatch?: (done: number) => void;
+}
+
+/**
+ * {@link predictAtSteps} for several networks of one core on the same images:
+ * `out[m][k][i]` is network m's class of image i at its k-th selected step.
+ * Step 0, the feedforward pass and the same for every network of the core,
+ * is computed once per batch.
+ */
+export function predictNetworksAtSteps(nets: readonly RecurrentNetwork[], pixels: Float32Array, labels: Uint8Array | Int32Array, options: PredictOptions = {}): Int32Array[][] {
+  const { at = () => true, batchSize = 200, onBatch } = options;
   const n = labels.length;
-  const out: Int32Array[] = [];
+  if (pixels.length !== n * NUM_PIXELS) throw new Error(`predictNetworksAtSteps: pixels must hold ${n} images of ${NUM_PIXELS} pixels (one per label), got ${pixels.length} values`);
+  const core = nets[0]?.core;
+  if (!core) return [];
+  const other = nets.find((net) => net.core !== core);
+  if (other) throw new Error(`predictNetworksAtSteps: every network must run on one core (${other.type} has another)`);
+  const out: Int32Array[][] = nets.map(() => []);
   for (let s = 0; s < n; s += batchSize) {
     const m = Math.min(batchSize, n - s);
-    const batch = tf.tidy(() => {
-      const x = tf.tensor4d(pixels.subarray(s * 784, (s + m) * 784), [m, 28, 28, 1]);
-      const taps = runDynamics(net, x, { labels: tf.tensor1d(labels.subarray(s, s + m), 'int32'), headAt: at, keep: at });
-      const classes = taps.map((t) => tf.argMax(t.logits!, 1).dataSync() as Int32Array);
-      disposeTaps(taps);
-      return classes;
+    const classes = tf.tidy(() => {
+      const pass = feedforwardPass(core, tf.tensor4d(pixels.subarray(s * NUM_PIXELS, (s + m) * NUM_PIXELS), [m, 28, 28, 1]));
+      const y = tf.tensor1d(labels.subarray(s, s + m), 'int32');
+      let first: Int32Array | null = null;
+      const argMax = (logits: tf.Tensor2D) => tf.argMax(logits, 1).dataSync() as Int32Array;
+      return nets.map((net) => {
+        const later = runDynamics(net, pass, { labels: y, headAt: (t) => t > 0 && at(net, t), keep: (t) => t > 0 && at(net, t) });
+        const steps = later.map((t) => argMax(t.logits!));
+        disposeTaps(later);
+        if (!at(net, 0)) return steps;
+        first ??= argMax(headFromR2(core, pass.r2).logits);
+        return [first, ...steps];
+      });
     });
-    batch.forEach((c, k) => {
-      if (!out[k]) out[k] = new Int32Array(n);
-      out[k]!.set(c, s);
-    });
+    classes.forEach((perStep, j) => perStep.forEach((c, k) => {
+      out[j]![k] ??= new Int32Array(n);
+      out[j]![k]!.set(c, s);
+    }));
+    onBatch?.(s + m);
   }
   return out;
 }

@@ -17,9 +17,9 @@ import { buildOnce } from '../io/lock';
 import { createProgress } from '../io/progress';
 import { CoreWeights, disposeWeights } from '../model/core';
 import { Calibration, noiseParam } from '../noise/calibrate';
-import { degradeImages, NOISE_TYPES, NoiseType, NUM_LEVELS } from '../noise/degrade';
-import { AccuracyRecord } from '../recurrence/accuracy';
-import { disposeNetwork, feedforwardNetwork, makeNetwork, predictAtSteps, randomControlParams, RecurrentNetwork } from '../recurrence/networks';
+import { degradeImages, NOISE_TYPES, NUM_LEVELS } from '../noise/degrade';
+import { AccuracyRecord, NoiseCondition, plottedSteps } from '../recurrence/accuracy';
+import { disposeNetwork, feedforwardNetwork, makeNetwork, predictAtSteps, predictNetworksAtSteps, randomControlParams, RecurrentNetwork } from '../recurrence/networks';
 import { assertRecurrenceType, DEFAULT_RULE_SETTINGS, PredictiveRule, RECURRENCE_SPECS, RECURRENCE_TYPES, RecurrenceType, RuleSettings, trainedTypes } from '../recurrence/rules';
 import {
   DecoderTrainingConfig, loadRecurrence, mixtureBatch, reconstructionError, RecurrenceKey, recurrenceKey, RecurrenceTrainingConfig, recurrenceSeed,
@@ -234,87 +234,112 @@ export function buildNetwork(profile: Profile, coreIndex: number, type: Recurren
   return makeNetwork(type, core, weights, ruleSettingsOf(profile, tuning));
 }
 
+/** A network to evaluate and the ids its accuracy records carry. */
+export interface EvaluatedNetwork {
+  net: RecurrentNetwork;
+  ids: { core: number; network: RecurrenceType; instance: number };
+}
+
+/** The conditions of a noise condition: 'clean' at level 0, a noise type at levels 1-6. */
+export function conditionLevels(noise: NoiseCondition): { noise: NoiseCondition; level: number }[] {
+  return noise === 'clean' ? [{ noise, level: 0 }] : Array.from({ length: NUM_LEVELS }, (_, l) => ({ noise, level: l + 1 }));
+}
+
 /**
- * Accuracy of a network at every time step on `images` test images of every
- * condition (clean, and each noise type at levels 1-6).
+ * Accuracy of networks of one core on the `test` images of one noise
+ * condition at each of its levels ({@link conditionLevels}), at the time steps
+ * their records keep ({@link plottedSteps}: every step, FB-PC's 0, 6 and 12;
+ * no consumer reads FB-PC's other steps). The noisy images are made once for
+ * all networks, and step 0 is computed once per batch.
  */
-export function evaluateNetwork(net: RecurrentNetwork, test: ImageSet, calibration: Calibration, fillValue: number, ids: { core: number; network: RecurrenceType; instance: number }, onCondition?: () => void): AccuracyRecord[] {
-  const conditions: { noise: NoiseType | 'clean'; level: number }[] = [{ noise: 'clean', level: 0 }, ...NOISE_TYPES.flatMap((noise) => Array.from({ length: NUM_LEVELS }, (_, l) => ({ noise, level: l + 1 })))];
+export function evaluateNetworks(
+  nets: readonly EvaluatedNetwork[], test: ImageSet, calibration: Calibration, fillValue: number, noise: NoiseCondition, onLevel?: () => void,
+): AccuracyRecord[] {
+  const steps = new Map(nets.map(({ net }) => [net, [...plottedSteps(net.type)].sort((a, b) => a - b)]));
+  const at = (net: RecurrentNetwork, t: number) => steps.get(net)?.includes(t) ?? false;
   const records: AccuracyRecord[] = [];
-  for (const { noise, level } of conditions) {
+  for (const { level } of conditionLevels(noise)) {
     const pixels = noise === 'clean' ? test.images : degradeImages(test, noise, noiseParam(calibration, noise, level), { seed: calibration.seed, level, fillValue });
-    const hits = predictAtSteps(net, pixels, test.labels, () => true, EVAL_BATCH).map((p) => p.reduce((h, c, i) => h + (c === test.labels[i] ? 1 : 0), 0));
-    hits.forEach((h, timeStep) => records.push({ ...ids, noise, level, timeStep, accuracy: h / test.n, images: test.n }));
-    onCondition?.();
+    const predicted = predictNetworksAtSteps(nets.map((n) => n.net), pixels, test.labels, { at, batchSize: EVAL_BATCH });
+    nets.forEach(({ net, ids }, m) => {
+      const recorded = steps.get(net) ?? [];
+      predicted[m]!.forEach((classes, k) => {
+        const hits = classes.reduce((h, c, i) => h + (c === test.labels[i] ? 1 : 0), 0);
+        records.push({ ...ids, noise, level, timeStep: recorded[k]!, accuracy: hits / test.n, images: test.n });
+      });
+    });
+    onLevel?.();
   }
   return records;
 }
 
-/** One network's accuracy records and what computing them cost. */
+/** One evaluation job's accuracy records and what computing them cost. */
 export interface Evaluation {
   records: AccuracyRecord[];
   computeSeconds: number;
 }
 
-/** Why a cached evaluation cannot be used for this network, or null. */
-function evaluationProblem(body: unknown, ids: { core: number; network: RecurrenceType; instance: number }): string | null {
-  const conditions = 1 + NOISE_TYPES.length * NUM_LEVELS;
-  const want = conditions * RECURRENCE_SPECS[ids.network].timeSteps;
-  const records = body && typeof body === 'object' && 'records' in body ? (body as { records: unknown }).records : null;
-  if (!Array.isArray(records) || records.length !== want) return `holds ${Array.isArray(records) ? records.length : 'no'} records, expected ${want}`;
-  const other = (records as Partial<AccuracyRecord>[]).find((x) => x.core !== ids.core || x.network !== ids.network || x.instance !== ids.instance);
-  return other ? `holds records of ${other.network} core ${other.core} instance ${other.instance}, expected ${ids.network} core ${ids.core} instance ${ids.instance}` : null;
+/** The instances of every type, as (type, instance) pairs in table order. */
+function instancesOf(types: readonly RecurrenceType[]): { type: RecurrenceType; instance: number }[] {
+  return types.flatMap((type) => Array.from({ length: RECURRENCE_SPECS[type].instances }, (_, instance) => ({ type, instance })));
 }
 
+/** The noise conditions of a core's evaluation jobs, longest first. */
+const EVALUATION_CONDITIONS: readonly NoiseCondition[] = [...NOISE_TYPES, 'clean'];
+
+function assertNoiseCondition(noise: string): asserts noise is NoiseCondition {
+  if (!(EVALUATION_CONDITIONS as readonly string[]).includes(noise)) throw new ArgumentError(`job parameter 'noise': '${noise}' is not one of ${EVALUATION_CONDITIONS.join(', ')}`);
+}
+
+/** Why a cached evaluation cannot be used for this core and condition, or null. */
+function evaluationProblem(body: unknown, core: number, noise: NoiseCondition, networks: { type: RecurrenceType; instance: number }[]): string | null {
+  const levels = conditionLevels(noise).length;
+  const want = levels * networks.reduce((n, { type }) => n + plottedSteps(type).length, 0);
+  const records = body && typeof body === 'object' && 'records' in body ? (body as { records: unknown }).records : null;
+  if (!Array.isArray(records) || records.length !== want) return `holds ${Array.isArray(records) ? records.length : 'no'} records, expected ${want}`;
+  const other = (records as Partial<AccuracyRecord>[]).find((x) => x.core !== core || x.noise !== noise);
+  return other ? `holds records of core ${other.core} ${other.noise}, expected core ${core} ${noise}` : null;
+}
+
+/** Every network of one core (all types and instances) on one noise condition. */
 async function evaluateJob(params: Record<string, unknown>): Promise<Evaluation> {
-  checkKnownKeys(params, ['profile', 'core', 'network', 'instance'], 'evaluate-recurrence job parameters');
+  checkKnownKeys(params, ['profile', 'core', 'noise'], 'evaluate-recurrence job parameters');
   const profile = jobProfile(params);
   const coreIndex = jobIndex(params, 'core', profile.cores);
-  const type = String(params.network);
-  assertRecurrenceType(type);
-  const instance = jobIndex(params, 'instance', RECURRENCE_SPECS[type].instances);
+  const noise = String(params.noise);
+  assertNoiseCondition(noise);
   await initBackend();
   const calibration = await ensureCalibration(profile, { inProcess: true });
   const tuning = await ensureTuning(profile);
-  const spec = RECURRENCE_SPECS[type];
-  const ids = { core: coreIndex, network: type, instance };
-  // `format`: the file holds an {@link Evaluation} (records and their compute time), not the bare records of earlier runs.
+  const networks = instancesOf(RECURRENCE_TYPES);
+  // `format`: 3 = one file per core and noise condition holding every network, FB-PC at its plotted steps.
   const binding: CacheBinding = {
     kind: 'evaluation',
-    key: {
-      format: 2, core: coreKeyOf(profile, coreIndex), type, instance, cal: hashConfig(calibration), rec: profile.recurrence,
-      tuning: spec.origin === 'fixed' ? tuning.surround : spec.origin === 'none' ? tuning.gradStep : null,
-    },
+    key: { format: 3, core: coreKeyOf(profile, coreIndex), noise, cal: hashConfig(calibration), rec: profile.recurrence, settings: ruleSettingsOf(profile, tuning), networks },
   };
-  const file = path.join(runDir(profile), 'evaluation', `${type}-c${coreIndex}-i${instance}-${hashConfig(binding.key)}.json`);
-  const load = () => loadJsonChecked<Evaluation>(file, { ...binding, check: (body) => evaluationProblem(body, ids) });
+  const file = path.join(runDir(profile), 'evaluation', `c${coreIndex}-${noise}-${hashConfig(binding.key)}.json`);
+  const load = () => loadJsonChecked<Evaluation>(file, { ...binding, check: (body) => evaluationProblem(body, coreIndex, noise, networks) });
   return buildOnce(file, load, async () => {
     const t0 = Date.now();
-    const records = evaluate(profile, ids, calibration, tuning);
+    const records = evaluate(profile, coreIndex, noise, networks, calibration, tuning);
     const evaluation = { records, computeSeconds: (Date.now() - t0) / 1000 };
     saveJsonChecked(file, evaluation, binding);
     return evaluation;
   });
 }
 
-function evaluate(profile: Profile, ids: { core: number; network: RecurrenceType; instance: number }, calibration: Calibration, tuning: Tuning): AccuracyRecord[] {
-  const { core: coreIndex, network: type, instance } = ids;
+function evaluate(profile: Profile, coreIndex: number, noise: NoiseCondition, networks: { type: RecurrenceType; instance: number }[], calibration: Calibration, tuning: Tuning): AccuracyRecord[] {
   const mnist = loadMnist();
   const core = loadProfileCore(profile, coreIndex);
-  const net = buildNetwork(profile, coreIndex, type, instance, calibration, tuning, core);
+  const nets = networks.map(({ type, instance }) => ({ net: buildNetwork(profile, coreIndex, type, instance, calibration, tuning, core), ids: { core: coreIndex, network: type, instance } }));
   const test = sliceSet(mnist.test, 0, profile.recurrence.evalImages);
-  const progress = createProgress(`evaluate ${type} core ${coreIndex} i${instance}`, 1 + NOISE_TYPES.length * NUM_LEVELS);
+  const progress = createProgress(`evaluate core ${coreIndex} ${noise} (${nets.length} networks)`, conditionLevels(noise).length);
   let done = 0;
-  const records = evaluateNetwork(net, test, calibration, mnist.trainMean, { core: coreIndex, network: type, instance }, () => progress.update(++done));
+  const records = evaluateNetworks(nets, test, calibration, mnist.trainMean, noise, () => progress.update(++done));
   progress.finish();
-  disposeNetwork(net);
+  nets.forEach(({ net }) => disposeNetwork(net));
   disposeWeights(core);
   return records;
-}
-
-/** The instances of every type, as (type, instance) pairs in table order. */
-function instancesOf(types: readonly RecurrenceType[]): { type: RecurrenceType; instance: number }[] {
-  return types.flatMap((type) => Array.from({ length: RECURRENCE_SPECS[type].instances }, (_, instance) => ({ type, instance })));
 }
 
 /** Phase: tuning, and the training of every trained type's instances on every core. */
@@ -326,14 +351,18 @@ export function recurrenceTrainingPhase(profile: Profile): Phase {
   return { name: 'recurrence training and tuning', jobs };
 }
 
-/** Phase: the accuracy evaluation of every network, longest (most time steps) first so parallel workers finish together. */
+/**
+ * Phase: the accuracy evaluation, one job per core and noise condition, each
+ * running every network of the core (so they share step 0 and the noisy
+ * images); the noise types before the short clean condition, so parallel
+ * workers finish together.
+ */
 export function recurrenceEvaluationPhase(profile: Profile): Phase {
   const jobs: Job[] = [];
-  for (let core = 0; core < profile.cores; core++) {
-    for (const { type, instance } of instancesOf(RECURRENCE_TYPES)) jobs.push({ id: `eval-${type}-c${core}-i${instance}`, kind: 'evaluate-recurrence', params: { profile, core, network: type, instance } });
+  for (const noise of EVALUATION_CONDITIONS) {
+    for (let core = 0; core < profile.cores; core++) jobs.push({ id: `eval-c${core}-${noise}`, kind: 'evaluate-recurrence', params: { profile, core, noise } });
   }
-  const timeSteps = (j: Job) => RECURRENCE_SPECS[j.params.network as RecurrenceType].timeSteps;
-  return { name: 'recurrence evaluation', jobs: jobs.sort((a, b) => timeSteps(b) - timeSteps(a)) };
+  return { name: 'recurrence evaluation', jobs };
 }
 
 /** What the recurrence stage produced. */
