@@ -3,6 +3,7 @@
  * uses, and a full training step's gradients on both backends.
  */
 import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend';
 import { coreLogits, crossEntropy, initCoreWeights, CORE_PARAM_NAMES } from '../src/model/core';
@@ -132,4 +133,21 @@ test('a full training step of the core has the same gradients on wasm and cpu', 
     const scale = cpu[i]!.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     assertClose(wasm[i]!, cpu[i]!, 1e-3 * scale + 1e-7, 1e-3, `gradient of ${name}`);
   });
+});
+
+test('Identity shares memory safely: a clone outlives its source and keeps its values when a variable it came from is assigned', async () => {
+  await tf.setBackend('wasm');
+  const x = tf.tensor1d([1, 2, 3]);
+  const copy = tf.clone(x);
+  x.dispose();
+  assert.deepEqual([...copy.dataSync()], [1, 2, 3]);
+  const v = tf.variable(tf.tensor1d([4, 5]));
+  const snapshot = tf.clone(v);
+  v.assign(tf.tensor1d([6, 7]));
+  assert.deepEqual([...snapshot.dataSync()], [4, 5]);
+  assert.deepEqual([...v.dataSync()], [6, 7]);
+  const before = tf.memory().numDataBuffers;
+  const c = tf.clone(copy);
+  assert.equal(tf.memory().numDataBuffers, before, 'a clone allocates no buffer');
+  tf.dispose([copy, snapshot, v, c]);
 });

@@ -14,7 +14,8 @@
  *   (x as `[cIn, h, w, batch]`, dy as `[h', w', batch, cOut]`, dilation = stride);
  * - `matMul` with `transposeA/B`: an explicit transpose, then a plain matMul;
  * - `MaxPoolGrad`: a direct scatter of dy to the first maximum of each window
- *   (the same tie rule as the cpu backend).
+ *   (the same tie rule as the cpu backend);
+ * - `Identity` shares memory instead of copying it.
  *
  * Every kernel is tested against the cpu backend in `test/wasmKernels.test.ts`.
  */
@@ -387,6 +388,17 @@ const maxPoolGrad: Kernel = (inputs, backend, attrs) => {
   return out;
 };
 
+/**
+ * `Identity` (`tf.clone`, and every tensor the gradient tape saves for the
+ * backward pass) shares the input's memory, as the cpu backend and the wasm
+ * `Reshape` do: tensors are immutable, so the stock kernel's copy buys nothing.
+ */
+const identity: Kernel = (inputs, backend) => {
+  const x = inputs.x as TensorInfo;
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
 function asKernelFunc(k: Kernel): KernelFunc {
   return ({ inputs, backend, attrs }) => k(inputs as Record<string, TensorInfo>, backend as BackendWasm, attrs ?? {});
 }
@@ -416,6 +428,7 @@ export function registerFastWasmKernels(): string[] {
     return batchMatMulFast(stock.kernelFunc);
   });
   replace('MaxPoolGrad', () => maxPoolGrad);
-  registered = ['Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', 'MaxPoolGrad'];
+  replace('Identity', () => identity);
+  registered = ['Conv2DBackpropInput', 'Conv2DBackpropFilter', 'BatchMatMul', 'MaxPoolGrad', 'Identity'];
   return registered;
 }

@@ -15,13 +15,13 @@ import * as tf from '@tensorflow/tfjs';
 import { checkNumber } from '../check';
 import { hashConfig } from '../io/cache';
 import { ImageSet, NUM_PIXELS, sliceSet } from '../data/mnist';
-import { CoreWeights, crossEntropy, coreForward } from '../model/core';
+import { CoreWeights, crossEntropy } from '../model/core';
 import { batchIndices, gatherBatch } from '../model/trainCore';
 import { buildOnce } from '../io/lock';
 import { checkTrainingConfig, LoopInfo, loadTrained, TrainingConfig, trainLoop } from '../model/trainLoop';
 import { Calibration, noiseParam } from '../noise/calibrate';
 import { degradeImages, NOISE_TYPES, NUM_LEVELS } from '../noise/degrade';
-import { finalLogits, makeNetwork } from './networks';
+import { feedforwardPass, finalLogits, makeNetwork } from './networks';
 import { PredictiveRule, RECURRENCE_SPECS, RecurrenceType, RuleSettings } from './rules';
 
 /** Training settings of the task-trained types (init s.d. in the paper: .001). */
@@ -109,10 +109,14 @@ export function mixtureBatch(train: ImageSet, indices: Int32Array, calibration: 
   return { x: tf.tensor4d(pixels, [indices.length, 28, 28, 1]), y: tf.tensor1d(labels, 'int32') };
 }
 
-/** Mean squared reconstruction error of r1 from r2 on clean images `x` by an FB-PC rule's decoder. */
+/**
+ * Mean squared reconstruction error of r1 from r2 on clean images `x` by an
+ * FB-PC rule's decoder (the core's feedforward pass up to layer 2: the head
+ * does not enter the loss).
+ */
 export function reconstructionError(rule: PredictiveRule, core: CoreWeights, x: tf.Tensor4D): tf.Scalar {
   return tf.tidy(() => {
-    const { r1, r2 } = coreForward(core, x);
+    const { r1, r2 } = feedforwardPass(core, x);
     return tf.mean(tf.squaredDifference(rule.predict(r2), r1)) as tf.Scalar;
   });
 }
