@@ -4,7 +4,7 @@
  *
  *   repro reproduce [--profile quick] [--workers N] [--print-jobs]
  *   repro bench [--json] [--batch 64] [--seconds 8]
- *   repro notebooks [--profile smoke] [--only 01] [--browser]
+ *   repro notebooks [--profile smoke] [--only 01] [--browser] [--in-place]
  *   repro fmri --data DIR [--out FILE]
  *   repro analyze SUBCOMMAND ...
  *   repro job --kind K --params JSON [--out FILE]     (one job; what workers run)
@@ -42,10 +42,11 @@ const USAGES: Record<string, string> = {
       refreshes the claims block of README.md from it.`,
   bench: `repro bench [--json] [--batch 64] [--seconds 8]
       Training and inference throughput of the core, and PyTorch's when installed.`,
-  notebooks: `repro notebooks [--profile smoke|quick|paper] [--only PREFIX] [--browser]
-      Execute the notebooks headless (default profile REPRO_PROFILE, else smoke); --browser then
-      opens each executed notebook in classic Jupyter Notebook in headless Chromium and checks
-      that its figures render.`,
+  notebooks: `repro notebooks [--profile smoke|quick|paper] [--only PREFIX] [--browser] [--in-place]
+      Execute the notebooks headless (default profile REPRO_PROFILE, else smoke) into a temporary
+      copy; --in-place writes the executed notebooks over the originals (how the committed ones
+      are made, on quick); --browser then opens each executed notebook in classic Jupyter
+      Notebook in headless Chromium and checks that its figures render.`,
   fmri: `repro fmri --data DIR [--out FILE] [--figures DIR] [--regions V1,...] [--blur-level N] [--alpha A]
   repro fmri --synthetic DIR [--seed N] [--profile smoke|quick|paper]      (repro fmri --help)`,
   analyze: `repro analyze participation-ratio|cross-dimensionality|denoising|alignment|predictivity ...   (repro analyze --help)`,
@@ -133,10 +134,10 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'notebooks': {
-      const { values } = parseFlags(command, rest, { profile: { type: 'string' }, only: { type: 'string' }, browser: { type: 'boolean', default: false } });
+      const { values } = parseFlags(command, rest, { profile: { type: 'string' }, only: { type: 'string' }, browser: { type: 'boolean', default: false }, 'in-place': { type: 'boolean', default: false } });
       if (values.help) return printHelp(command);
       const profile = values.profile !== undefined ? getProfile(values.profile) : profileFromEnv('smoke');
-      await runNotebooks(profile.name, { only: values.only, browser: values.browser });
+      await runNotebooks(profile.name, { only: values.only, browser: values.browser, inPlace: values['in-place'] });
       return;
     }
     case 'fmri':

@@ -26,6 +26,7 @@ import { runJobInProcess } from '../src/stages/jobs';
 import { getProfile, type Profile } from '../src/stages/profiles';
 import { runFmriStage } from '../src/stages/fmri';
 import '../src/stages/recurrence';
+import { RECURRENCE_SPECS, trainedTypes } from '../src/recurrence/rules';
 import { tempDir as makeTempDir } from './helpers';
 
 const CLI = path.join(__dirname, '..', 'src', 'cli.js');
@@ -53,7 +54,7 @@ function tinyProfile(): Profile {
 
 const tiny = tinyProfile();
 let base = '';
-const baseResults: { core?: { testAccuracy: number; info: { finalLoss: number } }; pixel?: unknown; fbtt?: unknown } = {};
+const baseResults: { core?: { testAccuracy: number; info: { finalLoss: number } }; pixel?: unknown; pixelEvaluation?: unknown } = {};
 
 /** The environment of a child run: this one without any REPRO_ or MNIST_ setting, plus `extra`. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -110,9 +111,14 @@ before(async () => {
       const r = await runJobInProcess({ id: type, kind: 'calibrate', params: { profile: tiny, type } });
       if (type === 'pixel') baseResults.pixel = r;
     }
-    await runJobInProcess({ id: 't', kind: 'train-recurrence', params: { profile: tiny, core: 0, type: 'FB-TT', instance: 0 } });
-    baseResults.fbtt = await runJobInProcess({ id: 'e', kind: 'evaluate-recurrence', params: { profile: tiny, core: 0, network: 'FB-TT', instance: 0 } });
-    await runJobInProcess({ id: 'e2', kind: 'evaluate-recurrence', params: { profile: tiny, core: 0, network: 'LR-SS', instance: 0 } });
+    // An evaluation job runs every network of a core: every trained type's instances must exist.
+    for (const type of trainedTypes()) {
+      for (let instance = 0; instance < RECURRENCE_SPECS[type].instances; instance++) {
+        await runJobInProcess({ id: `t-${type}-${instance}`, kind: 'train-recurrence', params: { profile: tiny, core: 0, type, instance } });
+      }
+    }
+    baseResults.pixelEvaluation = await runJobInProcess({ id: 'e', kind: 'evaluate-recurrence', params: { profile: tiny, core: 0, noise: 'pixel' } });
+    await runJobInProcess({ id: 'e2', kind: 'evaluate-recurrence', params: { profile: tiny, core: 0, noise: 'clean' } });
   } finally {
     process.stderr.write = quiet;
     if (saved === undefined) delete process.env.REPRO_ROOT;
@@ -153,14 +159,14 @@ test("a core file replaced by a recurrent network's file is refused and the core
   assert.doesNotMatch(repro(job('core', { profile: tiny, index: 0 }), root).stderr, /invalid/);
 });
 
-test("an evaluation file replaced by another network's is refused and re-evaluated", () => {
+test("an evaluation file replaced by another condition's is refused and re-evaluated", () => {
   const root = copyOfBase();
   const dir = runs(root, 'evaluation');
-  fs.copyFileSync(fileIn(dir, 'LR-SS-', '.json'), fileIn(dir, 'FB-TT-', '.json'));
-  const run = repro(job('evaluate-recurrence', { profile: tiny, core: 0, network: 'FB-TT', instance: 0 }), root);
+  fs.copyFileSync(fileIn(dir, 'c0-clean-', '.json'), fileIn(dir, 'c0-pixel-', '.json'));
+  const run = repro(job('evaluate-recurrence', { profile: tiny, core: 0, noise: 'pixel' }), root);
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stderr, /FB-TT-c0-i0-[0-9a-f]{16}\.json: cache file is invalid \(built for key/);
-  assert.deepEqual((JSON.parse(run.stdout) as { records: unknown }).records, (baseResults.fbtt as { records: unknown }).records, 're-evaluated to the same records');
+  assert.match(run.stderr, /c0-pixel-[0-9a-f]{16}\.json: cache file is invalid \(built for key/);
+  assert.deepEqual((JSON.parse(run.stdout) as { records: unknown }).records, (baseResults.pixelEvaluation as { records: unknown }).records, 're-evaluated to the same records');
 });
 
 /** Rewrites the JSON header of a tensor file in place (same length). */
@@ -375,6 +381,8 @@ test('job parameters are checked before any work: a bad index, type, field or pr
     [{ profile: { ...tiny, recurrence: { ...tiny.recurrence, train: { ...tiny.recurrence.train, noiseLevel: 9 } } }, core: 0, type: 'FB-TT', instance: 0 }, 'train-recurrence', /recurrence\.train\.noiseLevel: 9, expected an integer in \[1, 6\]/],
     [{ profile: tiny, type: 'speckle' }, 'calibrate', /unknown noise type 'speckle'/],
     [{ profile: tiny, core: 0, type: 'LR-SS', instance: 0 }, 'train-recurrence', /job parameter 'type': LR-SS has no trained weights/],
+    [{ profile: tiny, core: 0, noise: 'speckle' }, 'evaluate-recurrence', /job parameter 'noise': 'speckle' is not one of pixel, blur, contrast, occlusion, clean/],
+    [{ profile: tiny, core: 0, network: 'FB-TT', instance: 0 }, 'evaluate-recurrence', /evaluate-recurrence job parameters: unknown fields 'network', 'instance'; expected profile, core, noise/],
   ];
   for (const [params, kind, message] of cases) {
     const run = repro(job(kind, params), root);

@@ -17,18 +17,21 @@ export interface RunNotebooksOptions {
   only?: string;
   /** Also check the executed notebooks in a real browser. */
   browser?: boolean;
+  /** Write the executed notebooks over the originals (to commit them with their outputs) instead of a temporary copy. */
+  inPlace?: boolean;
 }
 
 /**
  * Executes every notebook headless with nbconvert in the given profile;
  * throws if any cell errors (the executed copies are then kept for
- * inspection, else removed).
+ * inspection, else removed). With `inPlace`, the executed notebooks replace
+ * the originals: how the committed, executed notebooks are made (quick).
  */
 export async function runNotebooks(profile: ProfileName, options: RunNotebooksOptions = {}): Promise<void> {
-  const { only, browser = false } = options;
+  const { only, browser = false, inPlace = false } = options;
   const dir = path.join(projectRoot(), 'notebooks');
   const books = fs.readdirSync(dir).filter((f) => f.endsWith('.ipynb') && (!only || f.startsWith(only))).sort();
-  const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'repro-notebooks-'));
+  const outDir = inPlace ? dir : fs.mkdtempSync(path.join(os.tmpdir(), 'repro-notebooks-'));
   const failed: string[] = [];
   // Debian's Jupyter: a python3 earlier on PATH (pyenv) may not have it.
   const jupyter = process.env.JUPYTER || (fs.existsSync('/usr/bin/jupyter') ? '/usr/bin/jupyter' : 'jupyter');
@@ -59,5 +62,5 @@ export async function runNotebooks(profile: ProfileName, options: RunNotebooksOp
     const bad = reports.filter((r) => r.problems.length);
     if (bad.length) throw new Error(`notebooks do not render in the browser: ${bad.map((r) => `${r.notebook}: ${r.problems.join('; ')}`).join(' || ')} (executed copies in ${outDir})`);
   }
-  fs.rmSync(outDir, { recursive: true, force: true });
+  if (!inPlace) fs.rmSync(outDir, { recursive: true, force: true });
 }
