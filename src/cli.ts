@@ -46,7 +46,8 @@ const USAGES: Record<string, string> = {
       The run's claims table (paper's value, ours, the test, the verdict) as Markdown; --readme
       refreshes the claims block of README.md from it.`,
   bench: `repro bench [--json] [--batch 64] [--seconds 8]
-      Training and inference throughput of the core, and PyTorch's when installed.`,
+      Training and inference throughput of the core, and PyTorch's when installed; the participation
+      ratio's time beside numpy's; the recurrence evaluation's image-steps/s.`,
   notebooks: `repro notebooks [--profile smoke|quick|paper] [--only PREFIX] [--browser]
       Execute the notebooks headless (default profile REPRO_PROFILE, else smoke); --browser then
       opens each executed notebook in classic Jupyter Notebook in headless Chromium and checks
@@ -157,6 +158,7 @@ async function main(argv: string[]): Promise<void> {
         }
         const numpy = result.numpyPrSecondsPer2000x25088 ? `, numpy ${result.numpyVersion} ${result.numpyPrSecondsPer2000x25088} s (ratio ${result.prRatioVsNumpy})` : ` (numpy peer not measured: ${result.numpyError})`;
         process.stdout.write(`participation ratio of 2000 x 25088: ours ${result.prSecondsPer2000x25088} s${numpy}\n`);
+        process.stdout.write(`recurrence evaluation: ${result.evalImageStepsPerSec} image-steps/s (${result.evalNetworks} networks of a core, ${result.evalImageStepsPerImage} image-steps per image), ${result.evalRatioVsInference} x the core's inference images/s\n`);
       }
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return;
