@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh Debian machine:
 # Debian's Jupyter tools (nbconvert, nbclient, ipykernel, and the classic
-# Notebook server), Chromium (the notebooks are checked in a real browser),
+# Notebook server), Chromium (the notebooks are checked in a real browser), GNU parallel
+# (the test of `--print-jobs --format parallel` runs a profile through it),
 # the npm packages (which also builds dist/), and the tslab kernel pointing at
 # this checkout.
 # Set REPRO_WITH_TORCH=1 to also install Debian's python3-torch (the benchmark's peer).
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-packages="jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-notebook chromium"
+packages="jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-notebook chromium parallel"
 if [ "${REPRO_WITH_TORCH:-0}" = 1 ]; then packages="$packages python3-torch"; fi
 missing=""
 for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

@@ -2,7 +2,7 @@
 /**
  * The `repro` command line:
  *
- *   repro reproduce [--profile quick] [--workers N] [--print-jobs]
+ *   repro reproduce [--profile quick | --profile-file FILE] [--workers N] [--print-jobs [--format shell|parallel|slurm]]
  *   repro bench [--json] [--batch 64] [--seconds 8]
  *   repro notebooks [--profile smoke] [--only 01] [--browser] [--in-place]
  *   repro fmri --data DIR [--out FILE]
@@ -26,14 +26,19 @@ import { runNotebooks } from './cli/notebooks';
 import { assertWritableDir, writeFileAtomic } from './io/cache';
 import { Claim, claimsMarkdown } from './recurrence/claims';
 import { InputError } from './io/errors';
-import { exitWithParent, phaseCommands, runJobInProcess, sendResultToParent, writeJobResult } from './stages/jobs';
-import { figuresDir, getProfile, profileFromEnv, projectRoot, runDir } from './stages/profiles';
+import { exitWithParent, runJobInProcess, sendResultToParent, writeJobResult } from './stages/jobs';
+import { checkedProfile, figuresDir, getProfile, type Profile, profileFromEnv, projectRoot, runDir } from './stages/profiles';
 import { calibrationErrors, Manifest, reproductionPhases, reproduce, stageReport } from './stages/reproduce';
+import { JOB_LIST_FORMATS, type JobListFormat, jobList } from './stages/schedulers';
 
 const USAGES: Record<string, string> = {
-  reproduce: `repro reproduce [--profile smoke|quick|paper] [--workers N] [--print-jobs]
+  reproduce: `repro reproduce [--profile smoke|quick|paper | --profile-file FILE] [--workers N] [--print-jobs [--format F]]
       Run every stage of the profile (default REPRO_PROFILE, else quick) with up to N worker
-      processes (default: one per CPU); --print-jobs prints the jobs as shell commands instead.`,
+      processes (default: one per CPU). --profile-file runs the profile in a JSON file instead (a
+      copy of a profile, edited; results go under data/runs/<its name>). --print-jobs prints the
+      jobs in phases instead of running them, as --format shell (one command per line, the
+      default), parallel (a bash script of one GNU parallel invocation per phase) or slurm (a
+      bash script submitting one job array per phase, each after the one before, then reproduce).`,
   report: `repro report [--profile quick]
       The run's cost from its manifest: per stage, jobs, this run's wall time, the compute time its
       results cost when computed (kept across cached re-runs), and the share of the total.`,
@@ -41,7 +46,8 @@ const USAGES: Record<string, string> = {
       The run's claims table (paper's value, ours, the test, the verdict) as Markdown; --readme
       refreshes the claims block of README.md from it.`,
   bench: `repro bench [--json] [--batch 64] [--seconds 8]
-      Training and inference throughput of the core, and PyTorch's when installed.`,
+      Training and inference throughput of the core, and PyTorch's when installed; the participation
+      ratio's time beside numpy's; the recurrence evaluation's image-steps/s.`,
   notebooks: `repro notebooks [--profile smoke|quick|paper] [--only PREFIX] [--browser] [--in-place]
       Execute the notebooks headless (default profile REPRO_PROFILE, else smoke) into a temporary
       copy; --in-place writes the executed notebooks over the originals (how the committed ones
@@ -68,6 +74,23 @@ function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(command: 
   }
 }
 
+/** A profile from a JSON file (`--profile-file`), checked like a job's. */
+function readProfileFile(file: string): Profile {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ArgumentError(`repro reproduce: --profile-file ${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new ArgumentError(`repro reproduce: --profile-file ${file}: not JSON (${(err as Error).message})`);
+  }
+  return checkedProfile(value, `repro reproduce: --profile-file ${file}: `);
+}
+
 function printHelp(command: string): void {
   process.stdout.write(`usage:\n  ${USAGES[command]}\n`);
 }
@@ -86,13 +109,20 @@ async function main(argv: string[]): Promise<void> {
   if (!rest.includes('--help') && !rest.includes('-h')) checkEnvironment();
   switch (command) {
     case 'reproduce': {
-      const { values } = parseFlags(command, rest, { profile: { type: 'string' }, workers: { type: 'string' }, 'print-jobs': { type: 'boolean', default: false } });
+      const { values } = parseFlags(command, rest, {
+        profile: { type: 'string' }, 'profile-file': { type: 'string' }, workers: { type: 'string' }, 'print-jobs': { type: 'boolean', default: false }, format: { type: 'string' },
+      });
       if (values.help) return printHelp(command);
-      const profile = values.profile !== undefined ? getProfile(values.profile) : profileFromEnv();
+      if (values.profile !== undefined && values['profile-file'] !== undefined) throw new ArgumentError('repro reproduce: give --profile or --profile-file, not both');
+      const profileFile = values['profile-file'] !== undefined ? path.resolve(values['profile-file']) : undefined;
+      const profile = profileFile !== undefined ? readProfileFile(profileFile) : values.profile !== undefined ? getProfile(values.profile) : profileFromEnv();
       const workers = values.workers !== undefined ? parseNumber(values.workers, 'repro reproduce: --workers', { integer: true, min: 1 }) : undefined;
+      if (values.format !== undefined && !values['print-jobs']) throw new ArgumentError('repro reproduce: --format applies to --print-jobs only');
       if (values['print-jobs']) {
-        process.stdout.write(`${phaseCommands(reproductionPhases(profile))}\n`);
-        process.stdout.write(`# then: repro reproduce --profile ${profile.name} (loads every result from the cache and draws the figures)\n`);
+        const format = values.format ?? 'shell';
+        if (!(JOB_LIST_FORMATS as readonly string[]).includes(format)) throw new ArgumentError(`repro reproduce: --format ${format}: expected one of ${JOB_LIST_FORMATS.join(', ')}`);
+        const reproduceArgs = ['reproduce', ...(profileFile !== undefined ? ['--profile-file', profileFile] : ['--profile', profile.name])];
+        process.stdout.write(`${jobList(reproductionPhases(profile), format as JobListFormat, { name: profile.name, reproduceArgs })}\n`);
         return;
       }
       assertWritableDir(runDir(profile));
@@ -129,6 +159,7 @@ async function main(argv: string[]): Promise<void> {
         }
         const numpy = result.numpyPrSecondsPer2000x25088 ? `, numpy ${result.numpyVersion} ${result.numpyPrSecondsPer2000x25088} s (ratio ${result.prRatioVsNumpy})` : ` (numpy peer not measured: ${result.numpyError})`;
         process.stdout.write(`participation ratio of 2000 x 25088: ours ${result.prSecondsPer2000x25088} s${numpy}\n`);
+        process.stdout.write(`recurrence evaluation: ${result.evalImageStepsPerSec} image-steps/s (${result.evalNetworks} networks of a core, ${result.evalImageStepsPerImage} image-steps per image), ${result.evalRatioVsInference} x the core's inference images/s\n`);
       }
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return;

@@ -4,7 +4,10 @@
  * python3-torch, same architecture, same thread count) measured in the same
  * command, so the ratio is meaningful on a noisy machine; and the time of
  * `participationRatio` on a layer-1-sized activity matrix (2000 images ×
- * 25088 units), beside the same computation in numpy (one BLAS thread).
+ * 25088 units), beside the same computation in numpy (one BLAS thread); and
+ * the recurrence evaluation's throughput in image-steps/s (every network of a
+ * core, as one evaluation job runs them), beside the core's inference
+ * throughput measured in the same command.
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -13,8 +16,14 @@ import { participationRatio } from '../analysis/dimensionality';
 import { initBackend } from '../backend';
 import { CORE_PARAM_NAMES, CoreParamName, coreLogits, initCoreWeights, mapCoreWeights } from '../model/core';
 import { makeSgdStep } from '../model/trainCore';
+import { loadMnist, sliceSet } from '../data/mnist';
+import type { Calibration, TypeCalibration } from '../noise/calibrate';
+import type { NoiseType } from '../noise/degrade';
+import { disposeNetwork, makeNetwork } from '../recurrence/networks';
+import { RECURRENCE_SPECS, RECURRENCE_TYPES } from '../recurrence/rules';
 import { Rng } from '../random';
 import { projectRoot } from '../stages/profiles';
+import { evaluateNetworks, instancesOf } from '../stages/recurrence';
 
 /** Options for {@link runBench}. */
 export interface BenchOptions {
@@ -49,12 +58,28 @@ export interface BenchResult {
   /** prSecondsPer2000x25088 / numpyPrSecondsPer2000x25088 (lower is better; 1 = as fast as numpy). */
   prRatioVsNumpy?: number;
   numpyError?: string;
+  /**
+   * Image-steps per second of the recurrence evaluation: `evaluateNetworks` on
+   * EVAL_BENCH_IMAGES clean test images with every network of a core (random
+   * weights; the cost does not depend on them). An image-step is one image at
+   * one time step of one network, step 0 included (computed once for all
+   * networks, counted for each), FB-PC's 13 steps all counted.
+   */
+  evalImageStepsPerSec: number;
+  /** Networks of a core (every type and instance). */
+  evalNetworks: number;
+  /** Image-steps per image: the sum of the networks' time steps. */
+  evalImageStepsPerImage: number;
+  /** evalImageStepsPerSec / coreInferImagesPerSec: an image-step's cost against a forward pass of the core (higher is cheaper). */
+  evalRatioVsInference: number;
 }
 
 /** The participation-ratio benchmark's activity matrix: images × layer-1 units (28 · 28 · 32). */
 const PR_SHAPE = { samples: 2000, units: 25088 };
 /** Timed runs of each participation ratio; the fastest counts. */
 const PR_REPEATS = 2;
+/** Test images of the evaluation benchmark (one evaluation job's condition has the profile's `evalImages`: quick 300). */
+const EVAL_BENCH_IMAGES = 64;
 
 function timed(fn: () => void, seconds: number): number {
   for (let i = 0; i < 3; i++) fn();
@@ -81,6 +106,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   const train = batchSize * timed(() => step(x, y), seconds);
   const infer = batchSize * timed(() => tf.tidy(() => coreLogits(vars, x).dataSync()), seconds);
   tf.dispose([x, y, ...CORE_PARAM_NAMES.map((k) => vars[k]), ...Object.values(velocity)]);
+  const evaluation = timeEvaluation(seconds);
   const result: BenchResult = {
     backend: info.choice,
     fastKernels: info.fastKernels,
@@ -89,6 +115,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     coreTrainImagesPerSec: round(train),
     coreInferImagesPerSec: round(infer),
     prSecondsPer2000x25088: round(timeParticipationRatio(), 2),
+    evalImageStepsPerSec: round(evaluation.imageStepsPerSec),
+    evalNetworks: evaluation.networks,
+    evalImageStepsPerImage: evaluation.imageStepsPerImage,
+    evalRatioVsInference: round(evaluation.imageStepsPerSec / infer, 3),
   };
   const script = path.join(projectRoot(), 'src', 'bench', 'torch_core.py');
   const run = spawnSync(python, [script, String(batchSize), String(result.threads), String(seconds)], { encoding: 'utf8' });
@@ -120,6 +150,41 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     result.numpyError = (numpy.stderr || numpy.error?.message || `exit ${numpy.status}`).trim().split('\n').pop();
   }
   return result;
+}
+
+/**
+ * Throughput of the recurrence evaluation: every network of a core (random
+ * recurrent weights drawn as the trained types' initialisation, s.d. .02;
+ * random controls from their trained type's) on the clean condition of
+ * EVAL_BENCH_IMAGES MNIST test images, repeated for at least `seconds` after
+ * a warm-up on a few images. The noisy conditions add the degradation of the
+ * images, made once per level for all networks.
+ */
+function timeEvaluation(seconds: number): { imageStepsPerSec: number; networks: number; imageStepsPerImage: number } {
+  const core = initCoreWeights(1);
+  const nets = instancesOf(RECURRENCE_TYPES).map(({ type, instance }, k) => {
+    const spec = RECURRENCE_SPECS[type];
+    const init = spec.controlOf ? RECURRENCE_SPECS[spec.controlOf].init : spec.init;
+    const weights = init ? init(100 + k, 0.02) : {};
+    return { net: makeNetwork(type, core, weights), ids: { core: 0, network: type, instance } };
+  });
+  // The clean condition reads no calibrated level.
+  const none = (type: NoiseType): TypeCalibration => ({ type, levels: [], points: [] });
+  const calibration: Calibration = { coreHash: 'bench', seed: 0, images: 0, targets: [], types: { pixel: none('pixel'), blur: none('blur'), contrast: none('contrast'), occlusion: none('occlusion') } };
+  const mnist = loadMnist();
+  evaluateNetworks(nets, sliceSet(mnist.test, 0, 8), calibration, mnist.trainMean, 'clean');
+  const test = sliceSet(mnist.test, 0, EVAL_BENCH_IMAGES);
+  const imageStepsPerImage = nets.reduce((s, { net }) => s + net.timeSteps, 0);
+  let runs = 0;
+  const start = performance.now();
+  do {
+    evaluateNetworks(nets, test, calibration, mnist.trainMean, 'clean');
+    runs++;
+  } while (performance.now() - start < seconds * 1000);
+  const elapsed = (performance.now() - start) / 1000;
+  nets.forEach(({ net }) => disposeNetwork(net));
+  tf.dispose(Object.values(core));
+  return { imageStepsPerSec: (runs * EVAL_BENCH_IMAGES * imageStepsPerImage) / elapsed, networks: nets.length, imageStepsPerImage };
 }
 
 /** Fastest of PR_REPEATS runs of our participation ratio on a seeded Gaussian PR_SHAPE float32 matrix. */

@@ -95,10 +95,19 @@ function cliPath(): string {
   return path.join(__dirname, '..', 'cli.js');
 }
 
+/** `s` as one shell word (single-quoted). */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The shell command that runs `repro ARGS` with this checkout's command line (arguments quoted where the shell needs it). */
+export function cliCommand(args: readonly string[]): string {
+  return ['node', shellQuote(cliPath()), ...args.map((a) => (/^[\w./=:,@%+-]+$/.test(a) ? a : shellQuote(a)))].join(' ');
+}
+
 /** The shell command that runs one job (what workers and cluster schedulers execute). */
 export function jobCommand(job: Job, outFile?: string): string {
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  return ['node', quote(cliPath()), 'job', '--kind', quote(job.kind), '--params', quote(JSON.stringify(job.params)), ...(outFile ? ['--out', quote(outFile)] : [])].join(' ');
+  return ['node', shellQuote(cliPath()), 'job', '--kind', shellQuote(job.kind), '--params', shellQuote(JSON.stringify(job.params)), ...(outFile ? ['--out', shellQuote(outFile)] : [])].join(' ');
 }
 
 /** The job list as one command per line. */

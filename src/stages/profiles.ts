@@ -267,9 +267,17 @@ export function figuresDir(profile: Profile | ProfileName): string {
  * the same name.
  */
 export function jobProfile(params: Record<string, unknown>): Profile {
-  const p = params.profile;
+  return checkedProfile(params.profile, "job parameter 'profile': ");
+}
+
+/**
+ * `p` checked as a profile (a job's parameter, a file given to `repro
+ * reproduce --profile-file`): an object with a known name and the fields every
+ * stage reads, its numbers in range. `prefix` starts each message.
+ */
+export function checkedProfile(p: unknown, prefix: string): Profile {
   const fail = (what: string): never => {
-    throw new ArgumentError(`job parameter 'profile': ${what}`);
+    throw new ArgumentError(`${prefix}${what}`);
   };
   if (!p || typeof p !== 'object' || Array.isArray(p)) return fail(`expected a profile object, got ${JSON.stringify(p)}`);
   const o = p as Record<string, unknown>;
@@ -277,7 +285,7 @@ export function jobProfile(params: Record<string, unknown>): Profile {
   if (!Number.isInteger(o.cores) || (o.cores as number) < 1) fail(`cores ${JSON.stringify(o.cores)}, expected a positive integer`);
   if (!Number.isInteger(o.seed)) fail(`seed ${JSON.stringify(o.seed)}, expected an integer`);
   for (const field of ['core', 'calibration', 'recurrence', 'activity', 'gated']) if (!o[field] || typeof o[field] !== 'object') fail(`missing '${field}' settings`);
-  checkProfileNumbers(p as Profile, "job parameter 'profile': ");
+  checkProfileNumbers(p as Profile, prefix);
   return p as Profile;
 }
 

@@ -279,8 +279,8 @@ export interface Evaluation {
   computeSeconds: number;
 }
 
-/** The instances of every type, as (type, instance) pairs in table order. */
-function instancesOf(types: readonly RecurrenceType[]): { type: RecurrenceType; instance: number }[] {
+/** The instances of every type, as (type, instance) pairs in table order (all types: the networks of a core). */
+export function instancesOf(types: readonly RecurrenceType[]): { type: RecurrenceType; instance: number }[] {
   return types.flatMap((type) => Array.from({ length: RECURRENCE_SPECS[type].instances }, (_, instance) => ({ type, instance })));
 }
 
