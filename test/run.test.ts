@@ -37,6 +37,8 @@ test('jobs carry the profile they run: an edited profile reaches the worker, a b
   assert.equal(ok!.result, 3);
   assert.throws(() => jobProfile({ profile: 'smoke' }), /job parameter 'profile': expected a profile object, got "smoke"/);
   assert.throws(() => jobProfile({ profile: { ...edited, cores: 0 } }), /cores 0, expected a positive integer/);
+  // tfjs reads seed 0 as "no seed": a core of seed 0 would not be reproducible.
+  assert.throws(() => jobProfile({ profile: { ...edited, seed: 0 } }), /seed: 0, expected an integer ≥ 1/);
   assert.throws(() => jobIndex({ index: 'abc' }, 'index', 2), /job parameter 'index': "abc", expected an integer in \[0, 1\]/);
 });
 

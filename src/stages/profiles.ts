@@ -307,7 +307,8 @@ export function checkProfileNumbers(profile: Profile, prefix = ''): void {
   const at = (where: string) => `${prefix}${where}`;
   try {
     checkNumber(profile.cores, at('cores'), { integer: true, min: 1 });
-    checkNumber(profile.seed, at('seed'), { integer: true });
+    // ≥ 1: tfjs reads a seed of 0 as "no seed", so a core of seed 0 would draw different weights on every run.
+    checkNumber(profile.seed, at('seed'), { integer: true, min: 1 });
     checkNumber(profile.testImages, at('testImages'), { integer: true, min: 1 });
     checkTrainingConfig(profile.core, at('core'));
     checkCalibrationConfig(profile.calibration, at('calibration'));
