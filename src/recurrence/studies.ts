@@ -195,7 +195,7 @@ export function fbpcVariantMarkdown(study: FbpcVariantStudy): string {
     '',
     line(head),
     line(head.map(() => '---')),
-    ...rows.map((r) => line([r.id, r.label, (100 * r.cleanLast).toFixed(1), ...r.gains.map((g) => points(g.gain)), points(r.meanGain), r.influence.toFixed(4), r.reconstruction.toPrecision(3)])),
+    ...rows.map((r) => line([r.id, r.label, (100 * r.cleanLast).toFixed(1), ...r.gains.map((g) => points(g.gain)), points(r.meanGain), r.influence.toPrecision(3), r.reconstruction.toPrecision(3)])),
     '',
     ...study.results.map((r) => `- \`${r.variant.id}\`: ${r.variant.source}.`),
   ].join('\n');
@@ -278,7 +278,7 @@ export function trainingLengthMarkdown(study: TrainingLengthStudy): string {
     '',
     line(head),
     line(head.map(() => '---')),
-    ...rows.map((r) => line([r.type, `${r.factor}x`, String(r.batches), (100 * r.cleanLast).toFixed(1), ...r.gains.map((g) => points(g.gain)), points(r.meanGain), r.influence.toFixed(4)])),
+    ...rows.map((r) => line([r.type, `${r.factor}x`, String(r.batches), (100 * r.cleanLast).toFixed(1), ...r.gains.map((g) => points(g.gain)), points(r.meanGain), r.influence.toPrecision(3)])),
     '',
     ...gainRanking(study).map((r) => `- ${r.factor}x: ${r.ranking.join(' > ')}`),
   ].join('\n');
