@@ -28,6 +28,7 @@ before(async () => {
 after(() => {
   if (savedRoot === undefined) delete process.env.REPRO_ROOT;
   else process.env.REPRO_ROOT = savedRoot;
+  fs.rmSync(root, { recursive: true, force: true });
 });
 
 /** The smoke profile cut further: a shorter core, calibration and recurrence training, fewer test images. */
