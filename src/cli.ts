@@ -7,6 +7,7 @@
  *   repro notebooks [--profile smoke] [--only 01] [--browser] [--in-place]
  *   repro fmri --data DIR [--out FILE]
  *   repro analyze SUBCOMMAND ...
+ *   repro study fbpc-variants|training-length [--profile P] [--core K] ...
  *   repro job --kind K --params JSON [--out FILE]     (one job; what workers run)
  *
  * Input is checked at this edge before any work: flags and numbers, the
@@ -23,6 +24,7 @@ import { runAnalyzeCommand } from './cli/analyze';
 import { checkEnvironment, ENVIRONMENT } from './cli/env';
 import { runFmriCommand } from './cli/fmri';
 import { runNotebooks } from './cli/notebooks';
+import { runStudyCommand, STUDY_USAGE } from './cli/study';
 import { assertWritableDir, writeFileAtomic } from './io/cache';
 import { Claim, claimsMarkdown } from './recurrence/claims';
 import { InputError } from './io/errors';
@@ -56,6 +58,7 @@ const USAGES: Record<string, string> = {
   fmri: `repro fmri --data DIR [--out FILE] [--figures DIR] [--regions V1,...] [--blur-level N] [--alpha A]
   repro fmri --synthetic DIR [--seed N] [--profile smoke|quick|paper]      (repro fmri --help)`,
   analyze: `repro analyze participation-ratio|cross-dimensionality|denoising|alignment|predictivity ...   (repro analyze --help)`,
+  study: STUDY_USAGE,
   job: `repro job --kind KIND --params JSON [--out FILE]
       Run one job (what workers and cluster schedulers run); prints or writes its JSON result.`,
 };
@@ -204,6 +207,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'analyze':
       await runAnalyzeCommand(rest);
+      return;
+    case 'study':
+      await runStudyCommand(rest);
       return;
     case 'job': {
       const { values } = parseFlags(command, rest, { kind: { type: 'string' }, params: { type: 'string', default: '{}' }, out: { type: 'string' } });

@@ -340,7 +340,7 @@ test('unknown profiles, commands, flags and environment variables are refused wi
     [['reproduce', '--workers', '0'], {}, /--workers must be an integer ≥ 1, got '0'/],
     [['reproduce', '--bogus'], {}, /^repro: repro reproduce: Unknown option '--bogus'.* \(see repro reproduce --help\)\n$/],
     [['bench', '--batch=0'], {}, /--batch must be an integer ≥ 1, got '0'/],
-    [['frobnicate'], {}, /^repro: unknown command 'frobnicate'; commands: reproduce, report, claims, bench, notebooks, fmri, analyze, job/],
+    [['frobnicate'], {}, /^repro: unknown command 'frobnicate'; commands: reproduce, report, claims, bench, notebooks, fmri, analyze, study, job/],
   ];
   for (const [args, env, message] of cases) {
     const run = repro(args, root, env);

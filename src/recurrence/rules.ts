@@ -103,6 +103,13 @@ export interface PredictiveOptions {
    * fidelity study).
    */
   decoderRelu: boolean;
+  /**
+   * Rectify both states after every step, r1 = ReLU(·), r2 = ReLU(·). Predify
+   * rectifies nothing (its states replace post-ReLU activity and the error
+   * term can push r2 below 0); absent means false, so profiles without the
+   * field keep their cache keys.
+   */
+  rectifyState?: boolean;
 }
 
 /** Checks FB-PC's options: α ≥ 0; λ, β and 1 − β − λ in [0, 1]. */
@@ -112,6 +119,7 @@ export function checkPredictiveOptions(o: PredictiveOptions, where: string): voi
   checkNumber(o.beta, `${where}.beta`, { min: 0, max: 1 - o.lambda });
   if (typeof o.scaleError !== 'boolean') throw new ArgumentError(`${where}.scaleError: ${JSON.stringify(o.scaleError)}, expected true or false`);
   if (typeof o.decoderRelu !== 'boolean') throw new ArgumentError(`${where}.decoderRelu: ${JSON.stringify(o.decoderRelu)}, expected true or false`);
+  if (o.rectifyState !== undefined && typeof o.rectifyState !== 'boolean') throw new ArgumentError(`${where}.rectifyState: ${JSON.stringify(o.rectifyState)}, expected true, false or absent`);
 }
 
 export const DEFAULT_PREDICTIVE: PredictiveOptions = { alpha: 1, lambda: 0.7, beta: 0.2, scaleError: true, decoderRelu: true };
@@ -198,7 +206,8 @@ export class SurroundRule implements UpdateRule {
  * feedforward drive is recomputed from the new r1; r2's error term is the
  * gradient of its own prediction error at t − 1 (it moves the predicting
  * layer). r1 has no error term (the paper trained no image decoder), r2 no
- * feedback term (it is the top). Tested step by step against an independent
+ * feedback term (it is the top). Nothing rectifies the states, as in Predify,
+ * unless `rectifyState` asks for it (a study's variant). Tested step by step against an independent
  * PyTorch implementation (`test/golden/make_fbpc_golden.py`).
  */
 export class PredictiveRule implements UpdateRule {
@@ -223,17 +232,18 @@ export class PredictiveRule implements UpdateRule {
     });
   }
   update(input: StepInput, state: LayerState): LayerState {
-    const { alpha, beta, lambda, scaleError, decoderRelu } = this.options;
+    const { alpha, beta, lambda, scaleError, decoderRelu, rectifyState = false } = this.options;
+    const rectify = (x: tf.Tensor4D) => (rectifyState ? (tf.relu(x) as tf.Tensor4D) : x);
     const pre = this.preActivation(state.r2);
     const prediction = decoderRelu ? (tf.relu(pre) as tf.Tensor4D) : pre;
-    const r1 = tf.addN([tf.mul(input.feedforward, beta), tf.mul(prediction, lambda), tf.mul(state.r1, 1 - beta - lambda)]) as tf.Tensor4D;
+    const r1 = rectify(tf.addN([tf.mul(input.feedforward, beta), tf.mul(prediction, lambda), tf.mul(state.r1, 1 - beta - lambda)]) as tf.Tensor4D);
     // ∂‖P(r2) − r1‖²/∂r2 = 2·Jᵀ(P(r2) − r1), J = (ReLU mask) ∘ (transposed conv); the adjoint of the transposed conv is the conv.
     const residual = tf.sub(prediction, state.r1) as tf.Tensor4D;
     const masked = decoderRelu ? (tf.mul(residual, tf.cast(tf.greater(pre, 0), 'float32')) as tf.Tensor4D) : residual;
     const errorGrad = tf.mul(tf.conv2d(masked, this.decoder, 2, 'same'), 2);
     const scale = scaleError ? this.errorScale : 1 / prediction.size;
     const r2 = tf.sub(tf.add(tf.mul(layer2FromR1(input.core, r1), beta), tf.mul(state.r2, 1 - beta)), tf.mul(errorGrad, alpha * scale)) as tf.Tensor4D;
-    return { r1, r2 };
+    return { r1, r2: rectify(r2) };
   }
   tensors(): Record<string, tf.Tensor> {
     return { decoder: this.decoder, decoderBias: this.decoderBias };

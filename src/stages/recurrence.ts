@@ -32,7 +32,8 @@ import { jobIndex, jobProfile, Profile, runDir } from './profiles';
 /** Batch size of evaluation. */
 const EVAL_BATCH = 200;
 
-function recurrenceDir(profile: Profile): string {
+/** `data/runs/<profile>/recurrence`: trained recurrent weights and the tuning. */
+export function recurrenceDir(profile: Profile): string {
   return path.join(runDir(profile), 'recurrence');
 }
 
