@@ -204,6 +204,10 @@ test('modelRecovery rejects bad input with a message naming it', () => {
   const options = { noiseLevels: [1], neurons: [2], repetitions: 2, replicates: 1, seed: 1 };
   assert.throws(() => modelRecovery([net('a'), net('a')], design, options), /labels must be unique/);
   assert.throws(() => modelRecovery([net('a'), net('b')], design, { ...options, neurons: [4] }), /network a has 3 responsive units, fewer than the 4 neurons/);
+  // A unit that is constant within each bin (0 before recurrence, 1 after) does not respond to the stimuli.
+  const stepUnit = Float64Array.from(ff, (v, k) => (k % 3 === 0 ? 0 : v));
+  const stepped: RecoveryNetwork = { ...net('c'), ff: stepUnit, rec: Float64Array.from(stepUnit, (v, k) => (k % 3 === 0 ? 1 : v)) };
+  assert.throws(() => modelRecovery([stepped, net('b')], design, { ...options, neurons: [3] }), /network c has 2 responsive units/);
   assert.throws(() => modelRecovery([net('a'), net('b')], design, { ...options, repetitions: 1 }), /repetitions must be an integer ≥ 2/);
   assert.throws(() => modelRecovery([net('a'), net('b')], design, { ...options, noiseLevels: [-1] }), /noise levels must be ≥ 0/);
   assert.throws(() => modelRecovery([net('a'), net('b')], design, { ...options, sources: ['c'] }), /source c is not one of the networks/);

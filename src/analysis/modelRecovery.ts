@@ -159,9 +159,8 @@ function checkArray(fn: string, what: string, data: ArrayLike<number>, rows: num
 function responsiveUnits(net: RecoveryNetwork, samples: number, units: number): Int32Array {
   const out: number[] = [];
   for (let j = 0; j < units; j++) {
-    const first = net.ff[j]!;
     let varies = false;
-    for (let i = 0; i < samples && !varies; i++) varies = net.ff[i * units + j] !== first || net.rec[i * units + j] !== first;
+    for (let i = 1; i < samples && !varies; i++) varies = net.ff[i * units + j] !== net.ff[j] || net.rec[i * units + j] !== net.rec[j];
     if (varies) out.push(j);
   }
   return Int32Array.from(out);
