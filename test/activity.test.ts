@@ -9,7 +9,8 @@ import { disposeNetwork, disposeTaps, makeNetwork, runDynamics } from '../src/re
 import { LAYER_UNITS, logitsFromLayer1, recordActivity } from '../src/recurrence/recording';
 import { componentGrid, summariseMatrices } from '../src/recurrence/activity';
 import { gainBars, GAIN_TEST, AccuracyRecord, noiseConditions } from '../src/recurrence/accuracy';
-import { accuracyClaims, claimsMarkdown, claimsSummary } from '../src/recurrence/claims';
+import { accuracyClaims, claimsMarkdown, claimsSummary, gatedClaims, modelRecoveryClaims } from '../src/recurrence/claims';
+import type { RecoveryConfusion } from '../src/analysis/modelRecovery';
 import { RECURRENCE_SPECS, RecurrenceType } from '../src/recurrence/rules';
 import { NUM_LEVELS } from '../src/noise/degrade';
 
@@ -127,4 +128,41 @@ test('claims are computed from the data: a task-trained gain that vanishes turns
   assert.equal(accuracyClaims(bad).find((c) => c.claim.includes('task-trained networks outperform'))!.verdict, 'differs');
   assert.match(claimsSummary(claims), /^\d+ of \d+ claims hold in this run\./);
   assert.match(claimsMarkdown(claims), /^\| section \| source \| claim \| paper \| ours \| verdict \|/);
+});
+
+test('gatedClaims: verdicts on LR-GRCL, the GRCNN and the augmentations follow the data', () => {
+  const types: RecurrenceType[] = ['LR-TT', 'FB-PC', 'LR-SS', 'LR-GRCL'];
+  const perNoise: Record<string, number> = { pixel: 0.1, blur: 0.05, contrast: 0.02, occlusion: 0.08 };
+  const gain = (grcl: number) => (n: RecurrenceType, noise: string, core: number) => (n === 'LR-GRCL' ? grcl * perNoise[noise]! : n === 'LR-TT' ? perNoise[noise]! : n === 'LR-SS' ? 0.2 * (noise === 'blur' ? 1 : 0) : 0.01) + 0.002 * core;
+  const grcnn = (rising: boolean) => [true, false].flatMap((gated) => [0, 1, 2, 3].flatMap((iterations) => [0, 1, 2, 3, 4, 5, 6].flatMap((level) => noiseConditions(level).map((noise) => ({
+    gated, network: 0, noise, level, iterations, images: 100, accuracy: Math.min(1, 0.5 + (gated && rising ? 0.05 * iterations : 0) - 0.03 * level),
+  })))));
+  const robustness = (noneBest: boolean) => ['none', 'cutmix'].flatMap((augmentation) => [0, 1, 2, 3, 4, 5, 6].flatMap((level) => noiseConditions(level).map((noise) => ({
+    augmentation, core: 0, noise, level, images: 100, accuracy: 0.9 - 0.1 * level + ((augmentation === 'none') === noneBest ? 0.05 : 0),
+  }))));
+  const augmented = (g: number) => ['none', 'cutmix'].map((augmentation) => ({ augmentation, records: records(2, ['LR-TT'], () => (augmentation === 'none' ? 0.1 : g)) }));
+  const verdicts = (claims: ReturnType<typeof gatedClaims>) => Object.fromEntries(claims.map((c) => [c.claim.split(':')[0]!.slice(0, 40), c.verdict]));
+  const good = verdicts(gatedClaims({ records: records(2, types, gain(1.5)), activity: [], grcnn: grcnn(true), robustness: robustness(false), augmentedRecurrence: augmented(0.05) }));
+  const bad = verdicts(gatedClaims({ records: records(2, types, gain(0.5)), activity: [], grcnn: grcnn(false), robustness: robustness(true), augmentedRecurrence: augmented(-0.02) }));
+  assert.deepEqual(Object.values(good), ['holds', 'holds', 'holds', 'holds', 'holds', 'holds', 'holds']);
+  assert.deepEqual(Object.keys(good), Object.keys(bad));
+  // LR-GRCL at half LR-TT's gains: still a gain, but its profile is nearer FB-PC's flat 1 point; everything else turns too.
+  assert.deepEqual(Object.values(bad), ['differs', 'holds', 'differs', 'differs', 'differs', 'differs', 'differs']);
+});
+
+test('modelRecoveryClaims: above chance at the least noise and most neurons, by an exact test', () => {
+  const matrix = (method: 'predictivity' | 'denoising' | 'dimensionality', noiseLevel: number, neurons: number, counts: number[][]): RecoveryConfusion => {
+    const trials = counts.flat().reduce((a, b) => a + b, 0);
+    const correct = counts[0]![0]! + counts[1]![1]!;
+    return { method, noiseLevel, neurons, groups: ['X', 'Y'], counts, accuracy: correct / trials, chance: 0.5, chanceByGroup: [0.5, 0.5], trials };
+  };
+  const claims = modelRecoveryClaims([
+    matrix('predictivity', 0.5, 10, [[5, 5], [5, 5]]), matrix('predictivity', 0.5, 40, [[10, 0], [1, 9]]), matrix('predictivity', 4, 10, [[5, 5], [5, 5]]),
+    matrix('denoising', 0.5, 40, [[6, 4], [4, 6]]),
+  ], [{ noiseLevel: 0.5, neurons: 40, sourceScore: 0.41, bestScore: 0.52, ceiling: 0.9, trials: 20 }]);
+  assert.equal(claims.length, 2);
+  assert.match(claims[0]!.ours, /the recorded network's own score 0.41, the winner's 0.52, ceiling 0.90$/);
+  assert.equal(claims[0]!.verdict, 'holds', claims[0]!.ours);
+  assert.match(claims[0]!.ours, /19 of 20 recordings.*chance 50.0 %, p = 0.000020\); noise 4, 10 neurons: 50.0 %/);
+  assert.equal(claims[1]!.verdict, 'differs', 'binomial(20, 1/2) ≥ 12 has p = 0.25');
 });

@@ -47,7 +47,7 @@ test('--print-jobs and reproduce share one list of phases, each job carrying the
   const phases = reproductionPhases(profile);
   assert.deepEqual(phases.map((p) => p.name), [
     'cores', 'noise calibration (needs core 0)', 'recurrence training and tuning', 'recurrence evaluation', 'activity recording and analyses',
-    'GRCNN training and test-time iterations (needs the calibration)', 'augmented cores and their robustness (needs the calibration)', 'recurrence on the augmented cores',
+    'GRCNN training and test-time iterations (needs the calibration)', 'augmented cores and their robustness (needs the calibration)', 'recurrence on the augmented cores', 'model recovery',
   ]);
   for (const job of phases.flatMap((p) => p.jobs)) assert.deepEqual(job.params.profile, profile, job.id);
   const text = phaseCommands(phases);

@@ -5,6 +5,7 @@ export * from './dimensionality';
 export * from './gram';
 export * from './influence';
 export * from './pca';
+export * from './modelRecovery';
 export * from './stats';
 export * from './predictivity';
 export * from './subspace';

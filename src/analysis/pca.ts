@@ -149,6 +149,42 @@ export function project(data: NumericArray, shape: ActivityShape, result: PcaRes
     matrixVectors(result.components.subarray(0, k * p), k, p, 'rows'));
 }
 
+/**
+ * Scores of row-major `data` `[samples, units]` on its own first k principal
+ * axes (default: every component, the numerical rank), row-major
+ * `[samples, k]`: `project(data, shape, pca(data, shape), k)` up to the sign
+ * of each column. With no more samples than units they come straight from the
+ * Gram matrix of the centred data, Xc = U Λ^{1/2} Vᵀ ⇒ Xc V = U Λ^{1/2},
+ * without forming the axes. Every linear function of the centred data is a
+ * linear function of all its scores, so a regression that only centres and is
+ * unchanged by rotating its features (PLS, least squares) gives the same fit
+ * on all the scores as on the data.
+ */
+export function principalScores(data: NumericArray, shape: ActivityShape, components?: number): Float64Array {
+  checkActivityShape('principalScores', data, shape);
+  const { samples: n, units: p } = shape;
+  if (n > p) {
+    const result = pca(data, shape, { components });
+    return project(data, shape, result);
+  }
+  if (n < 2) throw new Error(`principalScores: need at least 2 samples, got [samples ${n}, units ${p}]`);
+  if (components !== undefined && !(Number.isInteger(components) && components >= 1 && components <= n - 1)) {
+    throw new Error(`principalScores: components must be an integer in [1, ${n - 1}] for data [samples ${n}, units ${p}], got ${components}`);
+  }
+  const { mean } = activityScaling(data, shape, { unitNorm: false });
+  const { values, vectors } = eigenSymmetric(innerProducts(matrixVectors(data, n, p, 'rows', { offset: mean })), n);
+  const rank = Math.min(numericalRank(values, GRAM_RANK_TOLERANCE), n - 1);
+  if (rank === 0) throw new Error(`principalScores: the data [samples ${n}, units ${p}] are constant`);
+  const k = components ?? rank;
+  if (k > rank) throw new Error(`principalScores: ${k} components requested but the data [samples ${n}, units ${p}] have numerical rank ${rank}`);
+  const scores = new Float64Array(n * k);
+  for (let c = 0; c < k; c++) {
+    const root = Math.sqrt(values[c]!);
+    for (let i = 0; i < n; i++) scores[i * k + c] = vectors[i * n + c]! * root;
+  }
+  return scores;
+}
+
 /** Samples per matMul when reconstructing (bounds the tensor memory to ROWS × units). */
 const ROWS = 256;
 

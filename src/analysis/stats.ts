@@ -66,3 +66,35 @@ export function oneSampleTTest(values: ArrayLike<number>, mu = 0): TTestResult {
   else pValue = Math.min(1, 2 * jStat.studentt.cdf(-Math.abs(t), df));
   return { n, mean: m, sd, t, df, pValue };
 }
+
+/**
+ * P(X ≥ k) for X the number of successes of independent trials with success
+ * probabilities `probabilities` (the Poisson-binomial distribution; the
+ * binomial when they are equal), by the exact O(n²) recursion over trials:
+ * the one-sided p-value of k successes against those chances. In [0, 1];
+ * 1 for k ≤ 0, 0 for k > n.
+ */
+export function successTailProbability(k: number, probabilities: ArrayLike<number>): number {
+  const n = probabilities.length;
+  for (let i = 0; i < n; i++) {
+    const p = probabilities[i]!;
+    if (!(p >= 0 && p <= 1)) throw new Error(`successTailProbability: probability ${i} is ${p}, expected a value in [0, 1]`);
+  }
+  if (k <= 0) return 1;
+  if (k > n) return 0;
+  // dist[j]: P(j successes so far).
+  let dist = new Float64Array(n + 1);
+  dist[0] = 1;
+  for (let i = 0; i < n; i++) {
+    const p = probabilities[i]!;
+    const next = new Float64Array(n + 1);
+    for (let j = 0; j <= i; j++) {
+      next[j]! += dist[j]! * (1 - p);
+      next[j + 1]! += dist[j]! * p;
+    }
+    dist = next;
+  }
+  let tail = 0;
+  for (let j = n; j >= k; j--) tail += dist[j]!;
+  return Math.min(1, tail);
+}

@@ -9,6 +9,9 @@ import { AccuracyRecord, gainBars, levelGainTable, stepSignificance } from './ac
 import { behaviourMatrices, CoreActivity, summariseByType, summariseMatrices } from './activity';
 import { NOISE_TYPES } from '../noise/degrade';
 import { RecurrenceType } from './rules';
+import { CoreRobustnessRecord, GrcnnAccuracyRecord, grcnnIterationCurves, robustnessCurves } from './robustness';
+import { type PredictivitySummary, RECOVERY_METHODS, type RecoveryConfusion, type RecoveryMethod } from '../analysis/modelRecovery';
+import { mean, successTailProbability } from '../analysis/stats';
 
 export type Verdict = 'holds' | 'differs' | 'untestable';
 
@@ -162,6 +165,166 @@ export function activityClaims(cores: readonly CoreActivity[]): Claim[] {
   const paper85: Record<string, number> = { Grads: 95, 'FB-PC': 666, 'FB-TT': 71, 'LR-TT': 306, 'LR-SS': 141 };
   out.push({ section: '2.3', source: 'Figure 4E', claim: 'number of difference PCs for 85 % of the performance gap', paper: Object.entries(paper85).map(([t, k]) => `${t} ${k}`).join(', '), ours: k85.map((k) => `${k.network} ${Number.isFinite(k.mean) ? k.mean.toFixed(0) : 'n/a'}`).join(', '), test: 'ordering: FB-PC needs the most, FB-TT the fewest of the five', verdict: verdictOf(['Grads', 'FB-TT', 'LR-TT', 'LR-SS'].every((t) => !(k85.find((k) => k.network === t)!.mean > k85.find((k) => k.network === 'FB-PC')!.mean)) && ['Grads', 'FB-PC', 'LR-TT', 'LR-SS'].every((t) => !(k85.find((k) => k.network === t)!.mean < k85.find((k) => k.network === 'FB-TT')!.mean))) });
   return out;
+}
+
+/** What {@link gatedClaims} reads: the results of the gated-recurrence, GRCNN and augmentation stages. */
+export interface GatedClaimsInput {
+  /** Accuracy records of the recurrence stage (LR-GRCL among the types). */
+  records: readonly AccuracyRecord[];
+  /** The activity stage's per-core recordings and analyses. */
+  activity: readonly CoreActivity[];
+  /** Every GRCNN's accuracy by test-time iterations. */
+  grcnn: readonly GrcnnAccuracyRecord[];
+  /** Feedforward accuracy of the augmented cores. */
+  robustness: readonly CoreRobustnessRecord[];
+  /** Accuracy records of the recurrent networks trained on each augmented core. */
+  augmentedRecurrence: readonly { augmentation: string; records: readonly AccuracyRecord[] }[];
+}
+
+const AZEGLIO_GATES = 'gated recurrence raises neural predictivity (ImageNet, Brain-Score)';
+const OURS_ONLY = 'not tested (question of this project)';
+
+/**
+ * Azeglio et al.'s findings, and the questions this project asks of them, as
+ * our own claims tested on MNIST: does gating change the strategy of
+ * task-trained lateral recurrence (LR-GRCL against LR-TT and the bio-inspired
+ * types), does it add accuracy, does the GRCNN gain from its iterations, do
+ * the augmentations make cores robust, and does augmentation replace
+ * recurrence. Claims whose data are missing are left out.
+ */
+export function gatedClaims(input: GatedClaimsInput): Claim[] {
+  const out: Claim[] = [];
+  const section = 'Az';
+  const { records, activity } = input;
+  const present = new Set(records.map((r) => r.network));
+  if (present.has('LR-GRCL') && activity.length > 0 && activity[0]!.labelsOfNetworks.some((l) => l.startsWith('LR-GRCL'))) {
+    const labels = activity[0]!.labelsOfNetworks;
+    const agreement = summariseMatrices(labels, activity.map((c) => behaviourMatrices(c).agreement));
+    const influence = summariseMatrices(labels, activity.map((c) => c.influenceCorrelation));
+    for (const [what, source, m] of [['incorrect-label agreement', 'Figure 2C with LR-GRCL', agreement], ['influence correlation', 'Figure 4A with LR-GRCL', influence]] as const) {
+      const tt = between(m, 'LR-GRCL', 'LR-TT');
+      const pc = between(m, 'LR-GRCL', 'FB-PC');
+      const ss = between(m, 'LR-GRCL', 'LR-SS');
+      out.push({
+        section, source, claim: `gating does not change the strategy (${what}): LR-GRCL is closer to LR-TT than to the bio-inspired types`, paper: OURS_ONLY,
+        ours: `LR-GRCL↔LR-TT ${f2(tt)}, LR-GRCL↔FB-PC ${f2(pc)}, LR-GRCL↔LR-SS ${f2(ss)}; LR-GRCL A↔B ${f2(between(m, 'LR-GRCL', 'LR-GRCL'))}`,
+        test: 'LR-GRCL↔LR-TT > LR-GRCL↔FB-PC and > LR-GRCL↔LR-SS (mean over instance pairs and cores)',
+        verdict: [tt, pc, ss].every(Number.isFinite) ? verdictOf(tt > pc && tt > ss) : 'untestable',
+      });
+    }
+  }
+  if (present.has('LR-GRCL') && present.has('LR-TT')) {
+    const bars = gainBars(records);
+    const profile = (n: RecurrenceType) => NOISE_TYPES.map((noise) => {
+      const b = bars.filter((x) => x.network === n && x.noise === noise);
+      return b.length ? mean(b.map((x) => x.gain.mean)) : NaN;
+    });
+    const dist = (a: number[], b: number[]) => Math.sqrt(a.reduce((t, v, i) => t + (v - b[i]!) ** 2, 0));
+    const gr = profile('LR-GRCL');
+    const others = (['LR-TT', 'FB-PC', 'LR-SS'] as const).filter((n) => present.has(n)).map((n) => ({ n, d: dist(gr, profile(n)) }));
+    const toTt = others.find((o) => o.n === 'LR-TT')!.d;
+    out.push({
+      section, source: 'Figure 2B with LR-GRCL', claim: 'gating does not change the strategy (gain by noise type): LR-GRCL\'s per-noise gains follow LR-TT\'s', paper: OURS_ONLY,
+      ours: `distance of per-noise level-5 gain profiles: ${others.map((o) => `LR-GRCL↔${o.n} ${pts(o.d)}`).join(', ')} points`,
+      test: 'Euclidean distance of the 4 per-noise gains: LR-GRCL↔LR-TT smallest', verdict: others.length > 1 ? verdictOf(others.every((o) => o.n === 'LR-TT' || toTt < o.d)) : 'untestable',
+    });
+    const gains = levelGainTable(records, 5);
+    const gainOf = (n: RecurrenceType) => (gains.find((g) => g.network === n && g.instance === 'mean') ?? gains.find((g) => g.network === n))?.gain.mean ?? NaN;
+    const sig = stepSignificance(records).filter((t) => t.network === 'LR-GRCL' && t.level === 5);
+    const last = sig.reduce((a, b) => (b.timeStep > a.timeStep ? b : a), sig[0]!);
+    out.push({
+      section, source: 'Figure 2A with LR-GRCL', claim: 'gated lateral recurrence (LR-GRCL) raises accuracy at noise level 5', paper: AZEGLIO_GATES,
+      ours: `level-5 gain ${pts(gainOf('LR-GRCL'))} points (p = ${last.pValue.toPrecision(2)})`, test: 'gain > 0 and p < .05, two-sided paired t-test, last step vs step 0, over (core, instance, noise type)',
+      verdict: Number.isFinite(last.pValue) ? verdictOf(last.meanDifference > 0 && last.significant) : 'untestable',
+    });
+    out.push({
+      section, source: 'Figure 2A with LR-GRCL', claim: 'the gate adds to task-trained lateral recurrence: LR-GRCL gains more than LR-TT', paper: AZEGLIO_GATES,
+      ours: `level-5 gain LR-GRCL ${pts(gainOf('LR-GRCL'))} vs LR-TT ${pts(gainOf('LR-TT'))} points`, test: 'level-5 gain (mean over instances and cores) LR-GRCL > LR-TT', verdict: verdictOf(gainOf('LR-GRCL') > gainOf('LR-TT')),
+    });
+  }
+  if (input.grcnn.length > 0) {
+    const curves = grcnnIterationCurves(input.grcnn).filter((c) => c.column === 'mean' && c.levels === 'levels 1-6 (mean)');
+    const at = (gated: boolean, k: number) => curves.find((c) => c.gated === gated && c.iterations === k)?.accuracy.mean ?? NaN;
+    const top = Math.max(...curves.map((c) => c.iterations));
+    const gatedCurve = curves.filter((c) => c.gated).map((c) => `${c.iterations}: ${pts(c.accuracy.mean)}`).join(', ');
+    out.push({
+      section, source: 'GRCNN (this project)', claim: 'the GRCNN\'s accuracy under degradation rises with its test-time iterations', paper: 'GRCNN with T = 3 iterations per GRCL (no test-time study)',
+      ours: `mean accuracy over the 4 types and levels 1-6 by iterations, gated: ${gatedCurve} %`, test: `accuracy at ${top} iterations > at 0 (mean over networks)`, verdict: verdictOf(at(true, top) > at(true, 0)),
+    });
+    if (curves.some((c) => !c.gated)) {
+      out.push({
+        section, source: 'GRCNN (this project)', claim: 'the gated GRCNN is more robust than its ungated control (a residual stack)', paper: 'without gates a GRCL is a ResNet; gates motivated as better models',
+        ours: `mean accuracy over the 4 types and levels 1-6 at ${top} iterations: gated ${pts(at(true, top))} vs ungated ${pts(at(false, top))} %`, test: `gated > ungated at ${top} iterations (mean over networks)`, verdict: verdictOf(at(true, top) > at(false, top)),
+      });
+    }
+  }
+  if (input.robustness.length > 0) {
+    const curves = robustnessCurves(input.robustness).filter((c) => c.column === 'mean' && c.level >= 1);
+    const augmentations = [...new Set(curves.map((c) => c.augmentation))];
+    const robust = (a: string) => mean(curves.filter((c) => c.augmentation === a).map((c) => c.accuracy.mean));
+    const augmented = augmentations.filter((a) => a !== 'none');
+    if (augmentations.includes('none') && augmented.length > 0) {
+      out.push({
+        section, source: 'augmentation experiment', claim: 'each augmentation makes a feedforward core more robust to our degradations', paper: 'augmentations (CutMix, AugMix, texture/noise blending) raise Brain-Score scores',
+        ours: `mean accuracy over the 4 types and levels 1-6: ${augmentations.map((a) => `${a} ${pts(robust(a))}`).join(', ')} %`, test: 'every augmentation > none (mean over cores)', verdict: verdictOf(augmented.every((a) => robust(a) > robust('none'))),
+      });
+    }
+  }
+  if (input.augmentedRecurrence.length > 0) {
+    const augmentations = [...new Set(input.augmentedRecurrence.map((r) => r.augmentation))];
+    const gainOn = (a: string) => {
+      const table = levelGainTable(input.augmentedRecurrence.filter((r) => r.augmentation === a).flatMap((r) => r.records), 5);
+      const networks = [...new Set(table.map((r) => r.network))];
+      return mean(networks.map((n) => (table.find((r) => r.network === n && r.instance === 'mean') ?? table.find((r) => r.network === n)!).gain.mean));
+    };
+    const augmented = augmentations.filter((a) => a !== 'none');
+    out.push({
+      section, source: 'augmentation experiment', claim: 'augmentation does not replace recurrence: task-trained recurrence still raises accuracy on augmented cores', paper: OURS_ONLY,
+      ours: `level-5 gain of recurrence: ${augmentations.map((a) => `${a} ${pts(gainOn(a))}`).join(', ')} points`, test: 'mean level-5 gain > 0 on the cores of every augmentation',
+      verdict: augmented.length ? verdictOf(augmented.every((a) => gainOn(a) > 0)) : 'untestable',
+    });
+  }
+  return out;
+}
+
+const METHOD_NAMES: Record<RecoveryMethod, string> = { predictivity: 'Brain-Score predictivity (PLS)', denoising: 'the de-noising signature', dimensionality: 'the dimensionality signature' };
+
+/**
+ * Model recovery (src/analysis/modelRecovery.ts): the paper says its
+ * analyses "can be applied to real neural recordings to identify the
+ * strategies at play". Per method, at the least noise and the most neurons
+ * of the experiment, do recordings get identified as their own recurrence
+ * type more often than a uniform guess over the networks would (one-sided
+ * Poisson-binomial test over the trials, pooled over cores, p < .05)? And, at
+ * the most noise and fewest neurons, how much is left. With `scores` (see
+ * `predictivitySummary`), the predictivity claim also says how the recorded
+ * network itself scored against the winner and the ceiling.
+ */
+export function modelRecoveryClaims(confusion: readonly RecoveryConfusion[], scores: readonly PredictivitySummary[] = []): Claim[] {
+  if (confusion.length === 0) return [];
+  const least = Math.min(...confusion.map((c) => c.noiseLevel));
+  const most = Math.max(...confusion.map((c) => c.neurons));
+  const worstNoise = Math.max(...confusion.map((c) => c.noiseLevel));
+  const fewest = Math.min(...confusion.map((c) => c.neurons));
+  return RECOVERY_METHODS.flatMap((method): Claim[] => {
+    const best = confusion.filter((c) => c.method === method && c.noiseLevel === least && c.neurons === most);
+    if (best.length === 0) return [];
+    const correct = best.reduce((s, c) => s + Math.round(c.accuracy * c.trials), 0);
+    const trials = best.reduce((s, c) => s + c.trials, 0);
+    const chances = best.flatMap((c) => c.counts.flatMap((row, i) => new Array<number>(row.reduce((a, b) => a + b, 0)).fill(c.chanceByGroup[i]!)));
+    const p = successTailProbability(correct, chances);
+    const worst = confusion.filter((c) => c.method === method && c.noiseLevel === worstNoise && c.neurons === fewest);
+    const worstAcc = worst.length ? worst.reduce((s, c) => s + c.accuracy * c.trials, 0) / worst.reduce((s, c) => s + c.trials, 0) : NaN;
+    const own = method === 'predictivity' ? scores.find((x) => x.noiseLevel === least && x.neurons === most) : undefined;
+    const ownText = own ? `; the recorded network's own score ${f2(own.sourceScore)}, the winner's ${f2(own.bestScore)}, ceiling ${f2(own.ceiling)}` : '';
+    return [{
+      section: '2.6', source: 'model recovery (this project)', claim: `${METHOD_NAMES[method]} identifies which type of network a noisy recording came from`,
+      paper: 'the analyses "can be applied to real neural recordings to identify the strategies at play in the brain" (not tested on ground truth)',
+      ours: `noise ${least}, ${most} neurons: ${correct} of ${trials} recordings identified as their type (${pts(correct / trials)} %, chance ${pts(mean(chances))} %, p = ${p.toPrecision(2)}); noise ${worstNoise}, ${fewest} neurons: ${pts(worstAcc)} %${ownText}`,
+      test: 'one-sided test against a uniform guess over the networks (Poisson-binomial over recordings, pooled over cores), p < .05, at the least noise and most neurons',
+      verdict: verdictOf(p < 0.05),
+    }];
+  });
 }
 
 /** Every claim of sections 2.1-2.3 that the results support testing, in section order. */

@@ -20,6 +20,7 @@ import { checkTrainingConfig } from '../model/trainLoop';
 import type { CoreTrainingConfig } from '../model/trainCore';
 import { checkCalibrationConfig, type CalibrationConfig } from '../noise/calibrate';
 import { checkRecurrenceTrainingConfig, type DecoderTrainingConfig, type RecurrenceTrainingConfig } from '../recurrence/train';
+import { LAYER_NAMES, type LayerName } from '../recurrence/recording';
 import { checkPredictiveOptions, DEFAULT_PREDICTIVE, type PredictiveOptions, type RecurrenceType } from '../recurrence/rules';
 
 export const PROFILE_NAMES = ['smoke', 'quick', 'paper'] as const;
@@ -54,6 +55,43 @@ export interface ActivityConfig {
    * paper's largest count (666).
    */
   pcaImages: number;
+}
+
+/**
+ * Settings of the model-recovery experiment (`./modelRecovery`): one network's
+ * units, with noise over repetitions, are the "recording"; every network of
+ * the core is scored against it. Cost grows with sources (FF and
+ * `sourceInstances` of every type) ×
+ * noise levels × neuron counts × replicates × candidate networks × candidate
+ * layers × splits PLS fits, each on `components` features.
+ */
+export interface ModelRecoveryConfig {
+  /** Test images per condition (≥ 10), each recorded clean and with each noise type at level 5: 5 × images samples. */
+  images: number;
+  /** The layer recorded from. */
+  layer: 'r1' | 'r2';
+  /** The layers of every candidate network the predictivity metric scores (a candidate counts with its best). */
+  candidateLayers: LayerName[];
+  /**
+   * Principal components kept per candidate layer, computed over the samples;
+   * samples − 1 or more keeps all there are, which PLS sees as the whole layer.
+   */
+  components: number;
+  /** Numbers of recorded neurons. */
+  neurons: number[];
+  /** Noise levels: noise s.d. per repetition over the neuron's signal s.d. */
+  noiseLevels: number[];
+  /** Repetitions of every stimulus (≥ 2). */
+  repetitions: number;
+  /** Recordings per (source network, noise level, neuron count), each with its own neurons and noise. */
+  replicates: number;
+  /** Splits of the predictivity metric (Brain-Score: 10). */
+  splits: number;
+  /**
+   * Instances of each type recorded from (1: A only; 2: A and B); FF and
+   * every instance are candidates whatever this is.
+   */
+  sourceInstances: 1 | 2;
 }
 
 /** Settings of the GRCNN experiment (Azeglio et al.): accuracy under degradation against test-time iterations. */
@@ -109,6 +147,8 @@ export interface Profile {
   activity: ActivityConfig;
   /** Azeglio et al.'s GRCNN and augmentation experiments. */
   gated: GatedConfig;
+  /** Model recovery from simulated recordings. */
+  modelRecovery: ModelRecoveryConfig;
   /** Base seed; core k uses seed + k. */
   seed: number;
 }
@@ -154,6 +194,7 @@ const PROFILES: Record<ProfileName, Profile> = {
         evalImages: 50,
       },
     },
+    modelRecovery: { images: 10, layer: 'r1', candidateLayers: ['r1', 'r2'], components: 20, neurons: [8, 20], noiseLevels: [0.5, 4], repetitions: 4, replicates: 1, splits: 10, sourceInstances: 1 },
     seed: 1,
   },
   quick: {
@@ -190,6 +231,7 @@ const PROFILES: Record<ProfileName, Profile> = {
         evalImages: 300,
       },
     },
+    modelRecovery: { images: 30, layer: 'r1', candidateLayers: ['r1', 'r2'], components: 60, neurons: [10, 40], noiseLevels: [0.25, 1, 4], repetitions: 4, replicates: 1, splits: 10, sourceInstances: 1 },
     seed: 1,
   },
   paper: {
@@ -226,6 +268,7 @@ const PROFILES: Record<ProfileName, Profile> = {
         evalImages: 10000,
       },
     },
+    modelRecovery: { images: 100, layer: 'r1', candidateLayers: ['r1', 'r2', 'r3'], components: 200, neurons: [20, 100, 400], noiseLevels: [0.25, 1, 4], repetitions: 8, replicates: 5, splits: 10, sourceInstances: 2 },
     seed: 1,
   },
 };
@@ -284,10 +327,37 @@ export function checkedProfile(p: unknown, prefix: string): Profile {
   if (typeof o.name !== 'string' || !(PROFILE_NAMES as readonly string[]).includes(o.name)) fail(`name ${JSON.stringify(o.name)}, expected one of ${PROFILE_NAMES.join(', ')}`);
   if (!Number.isInteger(o.cores) || (o.cores as number) < 1) fail(`cores ${JSON.stringify(o.cores)}, expected a positive integer`);
   if (!Number.isInteger(o.seed)) fail(`seed ${JSON.stringify(o.seed)}, expected an integer`);
-  for (const field of ['core', 'calibration', 'recurrence', 'activity', 'gated']) if (!o[field] || typeof o[field] !== 'object') fail(`missing '${field}' settings`);
+  for (const field of ['core', 'calibration', 'recurrence', 'activity', 'gated', 'modelRecovery']) if (!o[field] || typeof o[field] !== 'object') fail(`missing '${field}' settings`);
   checkProfileNumbers(p as Profile, prefix);
   return p as Profile;
 }
+
+/** Checks the model-recovery settings; `where` names them in messages. */
+export function checkModelRecoveryConfig(c: ModelRecoveryConfig, where: string): void {
+  // Splits stratified by the 5 conditions hold out 10 %: at least one sample per condition needs 10 images.
+  checkNumber(c.images, `${where}.images`, { integer: true, min: 10 });
+  if (c.layer !== 'r1' && c.layer !== 'r2') throw new ArgumentError(`${where}.layer: ${JSON.stringify(c.layer)}, expected 'r1' or 'r2'`);
+  if (!Array.isArray(c.candidateLayers) || c.candidateLayers.length === 0 || !c.candidateLayers.every((l) => (LAYER_NAMES as string[]).includes(l))) {
+    throw new ArgumentError(`${where}.candidateLayers: ${JSON.stringify(c.candidateLayers)}, expected a non-empty list of ${LAYER_NAMES.join(', ')}`);
+  }
+  checkNumber(c.components, `${where}.components`, { integer: true, min: 1 });
+  for (const [name, list] of [['neurons', c.neurons], ['noiseLevels', c.noiseLevels]] as const) {
+    if (!Array.isArray(list) || list.length === 0) throw new ArgumentError(`${where}.${name}: ${JSON.stringify(list)}, expected a non-empty list of numbers`);
+  }
+  c.neurons.forEach((q, k) => checkNumber(q, `${where}.neurons[${k}]`, { integer: true, min: 2, max: RECOVERY_POOL_UNITS }));
+  c.noiseLevels.forEach((l, k) => checkNumber(l, `${where}.noiseLevels[${k}]`, { min: 0 }));
+  checkNumber(c.repetitions, `${where}.repetitions`, { integer: true, min: 2 });
+  checkNumber(c.replicates, `${where}.replicates`, { integer: true, min: 1 });
+  checkNumber(c.splits, `${where}.splits`, { integer: true, min: 1 });
+  if (c.sourceInstances !== 1 && c.sourceInstances !== 2) throw new ArgumentError(`${where}.sourceInstances: ${JSON.stringify(c.sourceInstances)}, expected 1 or 2`);
+}
+
+/**
+ * Units of the recorded layer that model recovery draws neurons from: a
+ * random pool of this many of the layer's units that respond (vary over the
+ * samples), the same units in every network of a core.
+ */
+export const RECOVERY_POOL_UNITS = 2000;
 
 /** A job parameter that must be a non-negative integer below `limit`. */
 export function jobIndex(params: Record<string, unknown>, name: string, limit: number): number {
@@ -320,6 +390,7 @@ export function checkProfileNumbers(profile: Profile, prefix = ''): void {
     checkNumber(r.tuneImages, at('recurrence.tuneImages'), { integer: true, min: 1 });
     checkNumber(profile.activity.images, at('activity.images'), { integer: true, min: 2 });
     checkNumber(profile.activity.pcaImages, at('activity.pcaImages'), { integer: true, min: 1, max: profile.activity.images });
+    checkModelRecoveryConfig(profile.modelRecovery, at('modelRecovery'));
   } catch (err) {
     if (err instanceof TypeError) throw new ArgumentError(`${prefix}a settings object is missing (${err.message})`);
     throw err;

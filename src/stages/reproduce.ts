@@ -24,10 +24,13 @@ import { ensureRecurrence, recurrenceEvaluationPhase, recurrenceTrainingPhase } 
 import { activityPhase, ensureActivity } from './activity';
 import { augmentationPhases, ensureAugmentation } from './augmentation';
 import { ensureGated, gatedPhases } from './gated';
+import { ensureModelRecovery, modelRecoveryPhase, recoveryPredictivity } from './modelRecovery';
+import { figModelRecovery } from '../figures/figRecovery';
 import { figAugmentation, figGrcnnIterations } from '../figures/figGated';
 import { fig2b, fig2cd } from '../figures/figBehaviour';
 import { fig3a, fig3b, fig3c, fig4a, fig4b, fig4c, fig4d, fig4e } from '../figures/figActivity';
-import { accuracyClaims, activityClaims, gainClaims } from '../recurrence/claims';
+import { accuracyClaims, activityClaims, gainClaims, gatedClaims, modelRecoveryClaims } from '../recurrence/claims';
+import { pooledConfusion } from '../analysis/modelRecovery';
 
 /** A stage's cost in the manifest. */
 export interface StageRecord {
@@ -82,7 +85,7 @@ export interface ReproduceOptions {
  * prints for a cluster scheduler.
  */
 export function reproductionPhases(profile: Profile): Phase[] {
-  return [corePhase(profile), calibrationPhase(profile), recurrenceTrainingPhase(profile), recurrenceEvaluationPhase(profile), activityPhase(profile), ...gatedPhases(profile), ...augmentationPhases(profile)];
+  return [corePhase(profile), calibrationPhase(profile), recurrenceTrainingPhase(profile), recurrenceEvaluationPhase(profile), activityPhase(profile), ...gatedPhases(profile), ...augmentationPhases(profile), modelRecoveryPhase(profile)];
 }
 
 function gitCommit(): string | null {
@@ -162,7 +165,16 @@ export async function reproduce(profile: Profile, options: ReproduceOptions = {}
     const all = [await figGrcnnIterations(gated.runs.flatMap((r) => r.records), { dataLabel: label }), await figAugmentation({ robustness: augmentation.cores.flatMap((c) => c.robustness), recurrence: augmentation.recurrence }, { dataLabel: label })];
     for (const fig of all) figures.push(path.relative(projectRoot(), saveFigure(fig, figuresDir(profile)).png));
   });
-  saveResult('claims', { claims: [...accuracyClaims(recurrence.records), ...gainClaims(recurrence.records), ...activityClaims(activity)] });
+  const recovery = await stage('model-recovery', () => ensureModelRecovery(profile, jobOptions));
+  saveResult('model-recovery', recovery);
+  await stage('figures-model-recovery', async () => {
+    figures.push(path.relative(projectRoot(), saveFigure(await figModelRecovery(recovery, { dataLabel: `profile ${profile.name}` }), figuresDir(profile)).png));
+  });
+  const ownClaims = [
+    ...gatedClaims({ records: recurrence.records, activity, grcnn: gated.runs.flatMap((r) => r.records), robustness: augmentation.cores.flatMap((c) => c.robustness), augmentedRecurrence: augmentation.recurrence }),
+    ...modelRecoveryClaims(pooledConfusion(recovery), recoveryPredictivity(recovery)),
+  ];
+  saveResult('claims', { claims: [...accuracyClaims(recurrence.records), ...gainClaims(recurrence.records), ...activityClaims(activity), ...ownClaims] });
 
   const finished = new Date();
   const manifest: Manifest = {
