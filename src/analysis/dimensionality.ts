@@ -250,9 +250,10 @@ export interface LayerFactor {
 
 /**
  * The {@link LayerFactor} of row-major `[samples, units]` activity after the
- * preprocessing of {@link participationRatio}. With no more units than
- * samples, F is X itself. Otherwise F is the pivoted Cholesky factor of the
- * Gram matrix XXᵀ (`[samples, samples]`, on the tensor backend), cut at its
+ * preprocessing of {@link participationRatio}. With no more non-constant
+ * units than samples, F is X itself (those units). Otherwise F is the pivoted
+ * Cholesky factor of the Gram matrix XXᵀ (`[samples, samples]`, on the tensor
+ * backend, centred again in float64), cut at its
  * numerical rank (`rankTolerance`): X = U S Vᵀ gives F = U S W for some W
  * with orthonormal columns, so FxᵀFy = WxᵀSxUxᵀUySyWy has the singular values
  * of XᵀY (`VxᵀXᵀYVy`). Cost: the Gram matrix, then ~samples³/6 multiply-adds
@@ -276,16 +277,42 @@ function factorOf(fn: string, arg: string, data: NumericArray, shape: ActivitySh
     if (!(frob2 > 0)) throw constant();
     return (trace * trace) / frob2;
   };
-  if (p <= n) {
-    const factor = preprocessActivity(data, shape, { unitNorm });
-    const pr = prOf(innerProducts(matrixVectors(factor, n, p, 'columns')), p);
-    return { samples: n, rank: p, factor, participationRatio: pr };
+  // Constant units (scale 0) add nothing; with no more of the others than samples, X itself is the factor.
+  const active: number[] = [];
+  for (let j = 0; j < p; j++) if (scale[j] !== 0) active.push(j);
+  if (active.length <= n) {
+    if (active.length === 0) throw constant();
+    const a = active.length;
+    const factor = new Float64Array(n * a);
+    for (let i = 0; i < n; i++) for (let c = 0; c < a; c++) factor[i * a + c] = (data[i * p + active[c]!]! - mean[active[c]!]!) * scale[active[c]!]!;
+    const pr = prOf(innerProducts(matrixVectors(factor, n, a, 'columns')), a);
+    return { samples: n, rank: a, factor, participationRatio: pr };
   }
   const gram = innerProducts(matrixVectors(data, n, p, 'rows', { offset: mean, scale }));
+  doubleCentre(gram, n);
   const pr = prOf(gram, n);
   const { factor, rank } = pivotedCholesky(gram, n, rankTolerance);
   if (rank === 0) throw constant();
   return { samples: n, rank, factor, participationRatio: pr };
+}
+
+/**
+ * Centres a symmetric `[n, n]` Gram matrix of centred data again, in place
+ * (J G J with J = I − 11ᵀ/n): the data were centred in float64 but the Gram
+ * entries carry float32 rounding, which leaves G·1 at ~1e-7 of G instead of 0.
+ * A pivoted Cholesky factor would see that as a pivot of order samples × 1e-7
+ * of the largest (the all-ones direction adds up the rounding of every entry)
+ * and keep a spurious column.
+ */
+function doubleCentre(g: Float64Array, n: number): void {
+  const rowMean = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < n; j++) s += g[i * n + j]!;
+    rowMean[i] = s / n;
+  }
+  const grand = rowMean.reduce((a, b) => a + b, 0) / n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) g[i * n + j]! += grand - rowMean[i]! - rowMean[j]!;
 }
 
 /** Options for {@link crossLayerDimensionality} and {@link crossDimensionalityOfFactors}. */
