@@ -1,6 +1,7 @@
 /**
- * Descriptive statistics and the one-sample t-test the paper uses for
- * Figure 8A ("mean significantly (p < .01) different from zero").
+ * Descriptive statistics, the one-sample t-test the paper uses for Figure 8A
+ * ("mean significantly (p < .01) different from zero") and the paired t-test
+ * of Figure 7's differences between classification categories.
  */
 import { jStat } from 'jstat';
 
@@ -65,4 +66,19 @@ export function oneSampleTTest(values: ArrayLike<number>, mu = 0): TTestResult {
   // The lower tail keeps precision for large |t| (1 − cdf would round to 0).
   else pValue = Math.min(1, 2 * jStat.studentt.cdf(-Math.abs(t), df));
   return { n, mean: m, sd, t, df, pValue };
+}
+
+/** Standard error of the mean, s.d. (n − 1) / √n; throws for fewer than 2 values. */
+export function standardError(values: ArrayLike<number>): number {
+  return sampleSd(values) / Math.sqrt(values.length);
+}
+
+/**
+ * Two-sided paired Student t-test of H0: mean(a − b) = 0
+ * (scipy.stats.ttest_rel): the one-sample test of the differences. `a` and
+ * `b` pair up by index and must have the same length (at least 2).
+ */
+export function pairedTTest(a: ArrayLike<number>, b: ArrayLike<number>): TTestResult {
+  if (a.length !== b.length) throw new Error(`pairedTTest: ${a.length} values against ${b.length}; a paired test needs equal lengths`);
+  return oneSampleTTest(Float64Array.from({ length: a.length }, (_, i) => a[i]! - b[i]!));
 }
