@@ -21,7 +21,7 @@ import {
 } from '../src/recurrence/layers';
 import { categoryDifferences, denoisingBars, denoisingTest, ratioBars, subsampleShift } from '../src/recurrence/layerSummary';
 import type { CoreActivity, GroupPoint, NetworkActivity } from '../src/recurrence/activity';
-import { layerClaims } from '../src/recurrence/claims';
+import { combinedVerdict, layerClaims } from '../src/recurrence/claims';
 import { RecurrenceType } from '../src/recurrence/rules';
 import { NOISE_TYPES } from '../src/noise/degrade';
 import { fig5, fig6, fig7a, fig7b, fig9 } from '../src/figures/figLayers';
@@ -309,6 +309,18 @@ test('layerClaims: verdicts follow the data (de-noising, dimensionality, cross-l
   const one = layerClaims([coreOf(0, [network('FB-PC', 0, 0, layersOf({ d: { r1: 0.2 }, images: 0 }))])]);
   assert.equal(verdict(one, 'predictive feedback de-noises layer 1'), 'untestable', 'no image turned correct');
   assert.equal(verdict(one, 'lowers layer-1 dimensionality'), 'untestable', 'one network');
+});
+
+test('combinedVerdict: one failing testable part decides; otherwise an untestable part leaves it open', () => {
+  assert.equal(combinedVerdict([{ testable: true, ok: true }, { testable: true, ok: true }]), 'holds');
+  assert.equal(combinedVerdict([{ testable: true, ok: false }, { testable: false, ok: false }]), 'differs');
+  assert.equal(combinedVerdict([{ testable: true, ok: true }, { testable: false, ok: false }]), 'untestable');
+  // Every type must raise layers 1-2 cross-layer dimensionality: LR-SS (one network) cannot be tested, FB-PC's fall decides.
+  const cores = [coreOf(0, [
+    ...[0, 1].map((i) => network('FB-PC', 0, i, layersOf({ cross: 0.8 + 0.01 * i }))),
+    network('LR-SS', 0, 0, layersOf({ cross: 1.5 })),
+  ])];
+  assert.equal(layerClaims(cores).find((c) => c.claim.includes('cross-layer dimensionality of layers 1-2'))!.verdict, 'differs');
 });
 
 test('Figures 5, 6, 7A, 7B and 9 render from the summaries, with their numbers in the data', async () => {

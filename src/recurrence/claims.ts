@@ -169,6 +169,16 @@ export function activityClaims(cores: readonly CoreActivity[]): Claim[] {
 /** Significance level of the de-noising claims (Figure 5 states no test; section 2.1's level). */
 export const DENOISING_ALPHA = 0.05;
 
+/**
+ * The verdict of a claim made of parts (types, layers): `differs` as soon as
+ * one testable part fails, else `untestable` when a part cannot be tested,
+ * else `holds`.
+ */
+export function combinedVerdict(parts: readonly { testable: boolean; ok: boolean }[]): Verdict {
+  if (parts.some((p) => p.testable && !p.ok)) return 'differs';
+  return parts.every((p) => p.testable) ? 'holds' : 'untestable';
+}
+
 /** Sections 2.4-2.5's claims (Figures 5 and 7), from the activity recordings. */
 export function layerClaims(cores: readonly CoreActivity[]): Claim[] {
   if (cores.length === 0) return [];
@@ -183,22 +193,22 @@ export function layerClaims(cores: readonly CoreActivity[]): Claim[] {
   const dTest = `${DENOISING_TEST}, p < ${DENOISING_ALPHA}; images incorrect at step 0 and correct at the last step (level 5)`;
   const positive = (t: ReturnType<typeof denoisingTest>) => t.pValue !== null && t.pValue < DENOISING_ALPHA && t.mean! > 0;
   const negative = (t: ReturnType<typeof denoisingTest>) => t.pValue !== null && t.pValue < DENOISING_ALPHA && t.mean! < 0;
-  const testable = (ts: ReturnType<typeof denoisingTest>[]) => ts.every((t) => t.pValue !== null);
+  const dParts = (ts: ReturnType<typeof denoisingTest>[], ok: (t: ReturnType<typeof denoisingTest>) => boolean) => combinedVerdict(ts.map((t) => ({ testable: t.pValue !== null, ok: ok(t) })));
   const tt = (['FB-TT', 'LR-TT'] as const).filter((t) => present.has(t));
 
   if (present.has('FB-PC')) {
     const r1 = dText('FB-PC', 'r1');
-    out.push({ section: '2.4', source: 'Figure 5', claim: 'predictive feedback de-noises layer 1', paper: 'd > 0 at layer 1 for the images it turns correct', ours: r1.text, test: `${dTest}; mean > 0`, verdict: testable([r1.t]) ? verdictOf(positive(r1.t)) : 'untestable' });
+    out.push({ section: '2.4', source: 'Figure 5', claim: 'predictive feedback de-noises layer 1', paper: 'd > 0 at layer 1 for the images it turns correct', ours: r1.text, test: `${dTest}; mean > 0`, verdict: dParts([r1.t], positive) });
     const later = (['r2', 'r3', 'logits'] as const).map((l) => dText('FB-PC', l));
-    out.push({ section: '2.4', source: 'Figure 5', claim: "predictive feedback's de-noising propagates to every layer", paper: 'd > 0 at layers 2-4', ours: later.map((x) => x.text).join('; '), test: `${dTest}; mean > 0 at each of layers 2-4`, verdict: testable(later.map((x) => x.t)) ? verdictOf(later.every((x) => positive(x.t))) : 'untestable' });
+    out.push({ section: '2.4', source: 'Figure 5', claim: "predictive feedback's de-noising propagates to every layer", paper: 'd > 0 at layers 2-4', ours: later.map((x) => x.text).join('; '), test: `${dTest}; mean > 0 at each of layers 2-4`, verdict: dParts(later.map((x) => x.t), positive) });
   }
   if (tt.length === 2) {
     const r1 = tt.map((n) => dText(n, 'r1'));
-    out.push({ section: '2.4', source: 'Figure 5', claim: 'task-trained recurrence anti-de-noises layer 1 (noisy images move away from their clean counterparts)', paper: 'd < 0 at layer 1', ours: r1.map((x) => x.text).join('; '), test: `${dTest}; mean < 0, for FB-TT and LR-TT`, verdict: testable(r1.map((x) => x.t)) ? verdictOf(r1.every((x) => negative(x.t))) : 'untestable' });
+    out.push({ section: '2.4', source: 'Figure 5', claim: 'task-trained recurrence anti-de-noises layer 1 (noisy images move away from their clean counterparts)', paper: 'd < 0 at layer 1', ours: r1.map((x) => x.text).join('; '), test: `${dTest}; mean < 0, for FB-TT and LR-TT`, verdict: dParts(r1.map((x) => x.t), negative) });
     const r2 = tt.map((n) => dText(n, 'r2'));
-    out.push({ section: '2.4', source: 'Figure 5', claim: 'task-trained recurrence does not de-noise layers 1-2', paper: 'no de-noising at layers 1 and 2', ours: [...r1, ...r2].map((x) => x.text).join('; '), test: `not (mean > 0 and p < ${DENOISING_ALPHA}) at layers 1 and 2, for FB-TT and LR-TT (${DENOISING_TEST})`, verdict: testable([...r1, ...r2].map((x) => x.t)) ? verdictOf([...r1, ...r2].every((x) => !positive(x.t))) : 'untestable' });
+    out.push({ section: '2.4', source: 'Figure 5', claim: 'task-trained recurrence does not de-noise layers 1-2', paper: 'no de-noising at layers 1 and 2', ours: [...r1, ...r2].map((x) => x.text).join('; '), test: `not (mean > 0 and p < ${DENOISING_ALPHA}) at layers 1 and 2, for FB-TT and LR-TT (${DENOISING_TEST})`, verdict: dParts([...r1, ...r2].map((x) => x.t), (t) => !positive(t)) });
     const r4 = tt.map((n) => dText(n, 'logits'));
-    out.push({ section: '2.4', source: 'Figure 5', claim: 'task-trained recurrence de-noises layer 4', paper: 'd > 0 at the last layer', ours: r4.map((x) => x.text).join('; '), test: `${dTest}; mean > 0, for FB-TT and LR-TT`, verdict: testable(r4.map((x) => x.t)) ? verdictOf(r4.every((x) => positive(x.t))) : 'untestable' });
+    out.push({ section: '2.4', source: 'Figure 5', claim: 'task-trained recurrence de-noises layer 4', paper: 'd > 0 at the last layer', ours: r4.map((x) => x.text).join('; '), test: `${dTest}; mean > 0, for FB-TT and LR-TT`, verdict: dParts(r4.map((x) => x.t), positive) });
   }
 
   const layerBars = ratioBars(cores, { kind: 'layer' });
@@ -208,28 +218,28 @@ export function layerClaims(cores: readonly CoreActivity[]): Claim[] {
   const rText = (b: RatioBar | undefined, label: string) => (b ? `${label} ${b.mean === null ? 'n/a' : b.mean.toFixed(3)}${b.sem !== null ? ` ± ${b.sem.toFixed(3)}` : ''} (${b.networks} network${b.networks === 1 ? '' : 's'}, p = ${p2(b.pValue)})` : `${label} n/a`);
   const up = (b: RatioBar | undefined) => !!b && b.significant && b.mean! > 1;
   const down = (b: RatioBar | undefined) => !!b && b.significant && b.mean! < 1;
-  const ratioTestable = (bs: (RatioBar | undefined)[]) => bs.every((b) => b && b.pValue !== null);
+  const rParts = (bs: (RatioBar | undefined)[], ok: (b: RatioBar | undefined) => boolean) => combinedVerdict(bs.map((b) => ({ testable: !!b && b.pValue !== null, ok: ok(b) })));
   const rTest = `${CHANGE_TEST}, p < ${DIMENSIONALITY_ALPHA}, on all clean and noisy samples`;
   if (present.has('FB-PC')) {
     const all = bar(layerBars, 'FB-PC', 'r1');
     const ic = bar(layerBars, 'FB-PC', 'r1', 'incorrect→correct');
-    out.push({ section: '2.5', source: 'Figure 7A', claim: 'predictive feedback lowers layer-1 dimensionality', paper: 'after/before < 1 at layer 1, most for images turned correct', ours: `${rText(all, 'all samples')}; ${rText(ic, 'incorrect→correct')}`, test: `${rTest}; mean < 1`, verdict: ratioTestable([all]) ? verdictOf(down(all)) : 'untestable' });
+    out.push({ section: '2.5', source: 'Figure 7A', claim: 'predictive feedback lowers layer-1 dimensionality', paper: 'after/before < 1 at layer 1, most for images turned correct', ours: `${rText(all, 'all samples')}; ${rText(ic, 'incorrect→correct')}`, test: `${rTest}; mean < 1`, verdict: rParts([all], down) });
   }
   if (tt.length === 2) {
     const bs = tt.map((n) => bar(layerBars, n, 'r1'));
-    out.push({ section: '2.5', source: 'Figure 7A', claim: 'task-trained recurrence raises layer-1 dimensionality', paper: 'after/before > 1 at layer 1', ours: bs.map((b, i) => rText(b, tt[i]!)).join('; '), test: `${rTest}; mean > 1, for FB-TT and LR-TT`, verdict: ratioTestable(bs) ? verdictOf(bs.every(up)) : 'untestable' });
+    out.push({ section: '2.5', source: 'Figure 7A', claim: 'task-trained recurrence raises layer-1 dimensionality', paper: 'after/before > 1 at layer 1', ours: bs.map((b, i) => rText(b, tt[i]!)).join('; '), test: `${rTest}; mean > 1, for FB-TT and LR-TT`, verdict: rParts(bs, up) });
     const ic = tt.map((n) => bar(layerBars, n, 'logits', 'incorrect→correct'));
     const ci = tt.map((n) => bar(layerBars, n, 'logits', 'correct→incorrect'));
     out.push({
       section: '2.5', source: 'Figure 7A', claim: 'in task-trained networks, images turned correct gain layer-4 dimensionality and images turned incorrect do not', paper: 'incorrect→correct up, correct→incorrect not',
       ours: tt.map((n, i) => `${n}: ${rText(ic[i], 'incorrect→correct')}, ${rText(ci[i], 'correct→incorrect')}`).join('; '),
       test: `${CHANGE_TEST}, p < ${DIMENSIONALITY_ALPHA}: incorrect→correct mean > 1 and significant, correct→incorrect not, for FB-TT and LR-TT`,
-      verdict: ratioTestable([...ic, ...ci]) ? verdictOf(ic.every(up) && ci.every((b) => !up(b))) : 'untestable',
+      verdict: combinedVerdict([...ic.map((b) => ({ testable: !!b && b.pValue !== null, ok: up(b) })), ...ci.map((b) => ({ testable: !!b && b.pValue !== null, ok: !up(b) }))]),
     });
   }
   if (present.has('LR-SS')) {
     const b = bar(layerBars, 'LR-SS', 'r1');
-    out.push({ section: '2.5', source: 'Figure 7A', claim: 'surround suppression raises layer-1 dimensionality', paper: 'after/before > 1 at layer 1', ours: rText(b, 'LR-SS'), test: `${rTest}; mean > 1`, verdict: ratioTestable([b]) ? verdictOf(up(b)) : 'untestable' });
+    out.push({ section: '2.5', source: 'Figure 7A', claim: 'surround suppression raises layer-1 dimensionality', paper: 'after/before > 1 at layer 1', ours: rText(b, 'LR-SS'), test: `${rTest}; mean > 1`, verdict: rParts([b], up) });
   }
   const four = (['FB-TT', 'LR-TT', 'FB-PC', 'LR-SS'] as const).filter((t) => present.has(t));
   if (four.length) {
@@ -238,7 +248,7 @@ export function layerClaims(cores: readonly CoreActivity[]): Claim[] {
     out.push({
       section: '2.5', source: 'Figure 7B', claim: 'every kind of recurrence raises the cross-layer dimensionality of layers 1-2', paper: 'after/before > 1 for layers 1-2, every type',
       ours: `exact: ${bs.map((b, i) => rText(b, four[i]!)).join('; ')}. 20 % unit subsample: ${subs.map((b, i) => `${four[i]} ${b?.mean === null || !b ? 'n/a' : b.mean.toFixed(3)}`).join(', ')}`,
-      test: `${rTest}; exact on all units; mean > 1 for ${four.join(', ')}`, verdict: ratioTestable(bs) ? verdictOf(bs.every(up)) : 'untestable',
+      test: `${rTest}; exact on all units; mean > 1 for ${four.join(', ')}`, verdict: rParts(bs, up),
     });
   }
   return out;
