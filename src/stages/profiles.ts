@@ -56,8 +56,9 @@ export interface ActivityConfig {
   pcaImages: number;
   /**
    * Most samples in any Gram matrix of the section 2.4-2.5 analyses: per
-   * classification group of Figure 7 (layer and cross-layer dimensionality),
-   * per noise type's cloud of Figure 9, and the fit of Figure 6's PCs. Larger
+   * classification group of Figure 7 (layer and cross-layer dimensionality)
+   * and the fit of Figure 6's PCs (Figure 9's cloud sizes use at most 100
+   * images of each condition, `CLOUD_SIZE_IMAGES`). Larger
    * groups use a seeded random subset, the same before and after recurrence.
    * Cost per group and time step: the Gram matrices (samples² × units on the
    * tensor backend) and their Cholesky factors (samples³/6 in JavaScript).
