@@ -282,6 +282,8 @@ test('ratioBars and categoryDifferences: after/before per network, mean ± s.e.m
   assert.equal(shift.values, 4 * 3 * 2);
   assert.ok(Math.abs(shift.maxRelative! - 0.05) < 1e-12 && Math.abs(shift.meanRelative! - (0.05 + 0.015) / 2) < 1e-12);
   assert.ok(Math.abs(shift.meanNormalised! - 0.05) < 1e-12);
+  const overall = subsampleShift(cores).find((s) => s.pair === 'all')!;
+  assert.equal(overall.values, 4 * 3 * 2 * 4, 'the four pairs with layer 1 or 2 (layers 3-4 are not subsampled)');
 });
 
 test('layerClaims: verdicts follow the data (de-noising, dimensionality, cross-layer dimensionality)', () => {

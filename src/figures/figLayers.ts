@@ -228,7 +228,7 @@ export async function fig7b(cores: readonly CoreActivity[]): Promise<Figure> {
         'participation ratio of the singular values of the covariance between two layers (units centred, unit norm),',
         'last step / step 0, per network; groups of images as Figure 7A',
         `top: exact on all units (pivoted Cholesky factors of the samples × samples Gram matrices); bottom: the paper's random ${100 * PAPER_UNIT_FRACTION} % of the units`,
-        `the subsample moves the raw values by ${pct(all.meanRelative)} on average (largest ${pct(all.maxRelative)}), the plotted ratios by ${fmt(all.meanNormalised, 4)} (largest ${fmt(all.maxNormalised, 4)}), over ${all.values} values`,
+        `the subsample moves the raw values by ${pct(all.meanRelative)} on average (largest ${pct(all.maxRelative)}), the plotted ratios by ${fmt(all.meanNormalised, 4)} (largest ${fmt(all.maxNormalised, 4)}), over ${all.values} values of the pairs with layer 1 or 2`,
         'bars: mean ± s.e.m. over the networks of a type; dashed: step 0',
         `coloured *: change, ${CHANGE_TEST}, p < ${DIMENSIONALITY_ALPHA}`,
         `black *: ${CATEGORY_TEST}, p < ${DIMENSIONALITY_ALPHA}`,

@@ -7,7 +7,7 @@
 import { mean, oneSampleTTest, pairedTTest, sampleSd, standardError } from '../analysis/stats';
 import { NOISE_TYPES, NoiseType } from '../noise/degrade';
 import type { CoreActivity, NetworkActivity } from './activity';
-import { DIMENSIONALITY_GROUPS, DimensionalityGroup, LAYER_PAIRS, pairLabel } from './layers';
+import { DIMENSIONALITY_GROUPS, DimensionalityGroup, LAYER_PAIRS, pairLabel, SUBSAMPLED_LAYERS } from './layers';
 import { LAYER_NAMES, LayerName } from './recording';
 import { RECURRENCE_TYPES, RecurrenceType } from './rules';
 
@@ -208,7 +208,7 @@ export interface SubsampleShift {
   maxNormalised: number | null;
 }
 
-/** {@link SubsampleShift} per pair, and over all pairs (pair `all`). */
+/** {@link SubsampleShift} per pair, and over the pairs with a subsampled layer (pair `all`; the others do not move). */
 export function subsampleShift(cores: readonly CoreActivity[]): SubsampleShift[] {
   const rows = cores.flatMap((c) => c.networks.flatMap((n) => n.layers.crossDimensionality));
   const shift = (pair: string, cells: typeof rows): SubsampleShift => {
@@ -225,5 +225,6 @@ export function subsampleShift(cores: readonly CoreActivity[]): SubsampleShift[]
       meanNormalised: norm.length ? mean(norm) : null, maxNormalised: norm.length ? Math.max(...norm) : null,
     };
   };
-  return [...LAYER_PAIRS.map(pairLabel).map((p) => shift(p, rows.filter((r) => r.pair === p))), shift('all', rows)];
+  const thinned = new Set(LAYER_PAIRS.filter((p) => p.some((l) => SUBSAMPLED_LAYERS.includes(l))).map(pairLabel));
+  return [...LAYER_PAIRS.map(pairLabel).map((p) => shift(p, rows.filter((r) => r.pair === p))), shift('all', rows.filter((r) => thinned.has(r.pair)))];
 }
