@@ -176,6 +176,18 @@ export function feedforwardContext(first: LayerActivity, set: RecordingSet, opti
   };
 }
 
+/** Figures 3A and 6 at step 0: the class × condition means on the core's planes, and the variance their PCs explain. */
+export function feedforwardProjections(context: FeedforwardContext, first: LayerActivity): Pick<CoreActivity, 'layer1Projection' | 'layer1Explained' | 'layerProjections' | 'layerExplained' | 'layerPcaSamples'> {
+  const explained = (p: Plane): [number, number] => [p.pca.explainedRatio[0]!, p.pca.explainedRatio[1]!];
+  return {
+    layer1Projection: context.layer1.project(first.r1),
+    layer1Explained: explained(context.layer1),
+    layerProjections: Object.fromEntries(LAYER_NAMES.map((l) => [l, context.layers[l].project(first[l])])) as Record<LayerName, GroupPoint[]>,
+    layerExplained: Object.fromEntries(LAYER_NAMES.map((l) => [l, explained(context.layers[l])])) as Record<LayerName, [number, number]>,
+    layerPcaSamples: context.layerPcaSamples,
+  };
+}
+
 /** `FB-TT A`, `LR-SS`: a network's label (instances 0, 1 are A, B). */
 export function networkLabel(network: RecurrenceType, instance: number): string {
   return RECURRENCE_SPECS[network].instances > 1 ? `${network} ${'AB'[instance] ?? instance}` : network;

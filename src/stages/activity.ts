@@ -15,8 +15,7 @@ import { cachedJson } from '../io/lock';
 import type { Calibration } from '../noise/calibrate';
 import { createProgress } from '../io/progress';
 import { disposeWeights } from '../model/core';
-import { Analysed, analyseNetwork, compareNetworks, CoreActivity, FB_PC_MIDDLE_STEP, feedforwardContext, networkLabel, recordingSet } from '../recurrence/activity';
-import { LAYER_NAMES, LayerName } from '../recurrence/recording';
+import { Analysed, analyseNetwork, compareNetworks, CoreActivity, FB_PC_MIDDLE_STEP, feedforwardContext, feedforwardProjections, networkLabel, recordingSet } from '../recurrence/activity';
 import { PAPER_UNIT_FRACTION } from '../recurrence/layers';
 import { disposeNetwork, feedforwardNetwork } from '../recurrence/networks';
 import { recordActivity } from '../recurrence/recording';
@@ -82,10 +81,7 @@ async function recordAndAnalyse(profile: Profile, core: number, calibration: Cal
   disposeWeights(coreWeights);
   return {
     core, images: set.images, labels: Array.from(set.labels), conditions: Array.from(set.conditions),
-    layer1Projection: context.layer1.project(first.r1), layer1Explained: [context.layer1.pca.explainedRatio[0]!, context.layer1.pca.explainedRatio[1]!],
-    layerProjections: Object.fromEntries(LAYER_NAMES.map((l) => [l, context.layers[l].project(first[l])])) as Record<LayerName, ReturnType<typeof context.layer1.project>>,
-    layerExplained: Object.fromEntries(LAYER_NAMES.map((l) => [l, [context.layers[l].pca.explainedRatio[0]!, context.layers[l].pca.explainedRatio[1]!]])) as Record<LayerName, [number, number]>,
-    layerPcaSamples: context.layerPcaSamples,
+    ...feedforwardProjections(context, first),
     networks: analysed.map((a) => a.summary), labelsOfNetworks: networks.map((n) => networkLabel(n.network, n.instance)),
     ...comparisons, computeSeconds: (Date.now() - t0) / 1000,
   };
