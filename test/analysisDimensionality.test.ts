@@ -9,10 +9,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Matrix, SVD } from 'ml-matrix';
 import {
-  activityGram, crossLayerDimensionality, crossLayerDimensionalitySubsampled, participationRatio,
-  participationRatioFromVariances, preprocessActivity, smallGram,
+  activityGram, crossDimensionalityOfFactors, crossLayerDimensionality, crossLayerDimensionalitySubsampled, drawUnits, layerFactor,
+  participationRatio, participationRatioFromVariances, preprocessActivity, selectUnits, smallGram,
 } from '../src/analysis/dimensionality';
-import { innerProducts, matrixVectors } from '../src/analysis/gram';
+import { innerProducts, matrixVectors, pivotedCholesky } from '../src/analysis/gram';
 import { initBackend } from '../src/backend';
 import { Rng } from '../src/random';
 import { assertNoLeak } from './helpers';
@@ -164,15 +164,16 @@ test('cross-layer dimensionality of rank-deficient layers: float32 noise directi
   assert.equal(r3.singularValues.length, 3);
   r3.singularValues.forEach((s, i) => assert.ok(Math.abs(s - ref3[i]!) < 1e-6 * ref3[0]!, `s[${i}] ${s} vs ${ref3[i]}`));
   // y: 300 noisy units, full rank over the samples. x's Gram has ~75 noise eigenvalues at ~1e-7
-  // of its largest; kept, each pairs with y's real directions into a singular value of ~1e-4 of
-  // the largest, and together they move the unsquared PR by ~2e-3.
+  // of its largest; the Cholesky pivots past rank 5 are that noise (a few of them above 1e-7 of
+  // the largest diagonal entry). Kept, each pairs with y's real directions into a singular value
+  // of ~1e-4 of the largest, and together they move the unsquared PR by ~2e-3.
   const y = activity(rng, samples, 300, 4, 0.5);
   const prRef = participationRatioFromVariances(crossReference(x, 400, y, 300, samples));
   const r = crossLayerDimensionality(x, { samples, units: 400 }, y, { samples, units: 300 });
   assert.equal(r.singularValues.length, 5);
   assert.ok(Math.abs(r.dimensionality - prRef) < 1e-6 * prRef, `PR ${r.dimensionality} vs float64 ${prRef}`);
   const uncut = crossLayerDimensionality(x, { samples, units: 400 }, y, { samples, units: 300 }, { rankTolerance: 0 });
-  assert.ok(uncut.singularValues.length > 30);
+  assert.ok(uncut.singularValues.filter((v) => v > 0).length > 5, 'without the cut, noise pivots enter the factor');
   assert.ok(Math.abs(uncut.dimensionality - prRef) > 1e-3 * prRef, `without the cut: PR ${uncut.dimensionality} vs float64 ${prRef}`);
 });
 
@@ -215,4 +216,95 @@ test('cross-layer dimensionality: shape errors name the function, argument and s
   // Centred columns orthogonal over samples: no covariance at all.
   assert.throws(() => crossLayerDimensionality(Float64Array.of(1, -1, 1, -1), { samples: 4, units: 1 }, Float64Array.of(1, 1, -1, -1), { samples: 4, units: 1 }),
     /cross-covariance of x and y is zero/);
+});
+
+// --- factors reused across layer pairs ------------------------------------------------------
+
+test('pivotedCholesky: hand case, pivot order, rank of a rank-deficient Gram, zero matrix', () => {
+  // [[3, 2], [2, 4]]: the larger diagonal (4) is the first pivot: column (1, 2); then 3 − 1 = 2.
+  const two = pivotedCholesky(Float64Array.of(3, 2, 2, 4), 2);
+  assert.equal(two.rank, 2);
+  const want = [1, Math.SQRT2, 2, 0];
+  two.factor.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-15, `factor[${i}] = ${v}, expected ${want[i]}`));
+  const rng = new Rng(21);
+  const n = 40;
+  const a = gaussian(rng, n * 6);
+  const g = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < 6; k++) g[i * n + j]! += a[i * 6 + k]! * a[j * 6 + k]!;
+  const { factor, rank } = pivotedCholesky(g, n);
+  assert.equal(rank, 6);
+  let err = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let c = 0; c < rank; c++) s += factor[i * rank + c]! * factor[j * rank + c]!;
+    err = Math.max(err, Math.abs(s - g[i * n + j]!));
+  }
+  assert.ok(err < 1e-10 * maxAbs(g), `F Fᵀ − G: ${err}`);
+  assert.equal(pivotedCholesky(new Float64Array(9), 3).rank, 0);
+  assert.throws(() => pivotedCholesky(new Float64Array(5), 2), /pivotedCholesky: matrix has 5 values, expected \[2, 2\]/);
+});
+
+test('layerFactor: F Fᵀ is the preprocessed Gram matrix; its participation ratio is participationRatio', () => {
+  const rng = new Rng(22);
+  const samples = 30;
+  for (const units of [200, 12]) {
+    const x = activity(rng, samples, units, 4);
+    const shape = { samples, units };
+    const f = assertNoLeak(() => layerFactor(x, shape), 'layerFactor');
+    const xp = preprocessActivity(x, shape);
+    const gram = new Float64Array(samples * samples);
+    for (let i = 0; i < samples; i++) for (let j = 0; j < samples; j++) for (let u = 0; u < units; u++) gram[i * samples + j]! += xp[i * units + u]! * xp[j * units + u]!;
+    let err = 0;
+    for (let i = 0; i < samples; i++) for (let j = 0; j < samples; j++) {
+      let s = 0;
+      for (let c = 0; c < f.rank; c++) s += f.factor[i * f.rank + c]! * f.factor[j * f.rank + c]!;
+      err = Math.max(err, Math.abs(s - gram[i * samples + j]!));
+    }
+    assert.ok(err < 1e-6 * maxAbs(gram), `units ${units}: F Fᵀ − X Xᵀ = ${err}`);
+    if (units <= samples) assert.equal(f.rank, units, 'with fewer units than samples the factor is X itself');
+    else assert.equal(f.rank, samples - 1, 'centring removes one dimension');
+    const pr = participationRatio(x, shape);
+    assert.ok(Math.abs(f.participationRatio - pr) < 1e-7 * pr, `PR ${f.participationRatio} vs ${pr} (float32 Gram entries)`);
+  }
+  assert.throws(() => layerFactor(new Float32Array(12).fill(2), { samples: 3, units: 4 }), /layerFactor: every unit of data is constant over the 3 samples/);
+});
+
+test('crossDimensionalityOfFactors: one factor per layer, reused across pairs, gives crossLayerDimensionality', () => {
+  const rng = new Rng(23);
+  const samples = 35;
+  const shapes = [{ samples, units: 300 }, { samples, units: 90 }, { samples, units: 10 }];
+  const layers = shapes.map((s, k) => activity(rng, samples, s.units, 3 + k));
+  const factors = layers.map((x, k) => layerFactor(x, shapes[k]!));
+  for (const [a, b] of [[0, 1], [1, 2], [0, 2]] as const) {
+    const viaFactors = crossDimensionalityOfFactors(factors[a]!, factors[b]!);
+    const direct = crossLayerDimensionality(layers[a]!, shapes[a]!, layers[b]!, shapes[b]!);
+    assert.equal(viaFactors.dimensionality, direct.dimensionality);
+    const ref = crossReference(layers[a]!, shapes[a]!.units, layers[b]!, shapes[b]!.units, samples);
+    assert.ok(Math.abs(viaFactors.singularValues[0]! - ref[0]!) < 1e-6 * ref[0]!);
+    // Swapping the layers transposes the cross-covariance: same singular values.
+    const swapped = crossDimensionalityOfFactors(factors[b]!, factors[a]!);
+    assert.ok(Math.abs(swapped.dimensionality - viaFactors.dimensionality) < 1e-9 * viaFactors.dimensionality);
+  }
+  const other = layerFactor(activity(rng, 20, 50, 3), { samples: 20, units: 50 });
+  assert.throws(() => crossDimensionalityOfFactors(factors[0]!, other), /crossDimensionalityOfFactors: the factors cover different samples \(35 and 20\)/);
+});
+
+test('drawUnits and selectUnits: seeded draws without replacement, columns picked in order', () => {
+  const a = drawUnits(new Rng(4), 50, 0.2);
+  assert.equal(a.length, 10);
+  assert.deepEqual(a, drawUnits(new Rng(4), 50, 0.2));
+  for (let i = 1; i < a.length; i++) assert.ok(a[i]! > a[i - 1]!);
+  assert.equal(drawUnits(new Rng(4), 3, 0.01).length, 1, 'at least one unit');
+  const x = Float64Array.of(1, 2, 3, 4, 5, 6);
+  assert.deepEqual(Array.from(selectUnits(x, { samples: 2, units: 3 }, [2, 0])), [3, 1, 6, 4]);
+  assert.throws(() => selectUnits(x, { samples: 2, units: 3 }, [3]), /selectUnits: unit 3 outside \[0, 2\]/);
+});
+
+test('layerFactor of a wide layer has rank samples − 1: the Gram rounding along the centring direction is removed', () => {
+  const rng = new Rng(24);
+  const samples = 150;
+  const units = 6000;
+  const x = Float32Array.from({ length: samples * units }, () => Math.max(0, rng.normal() + 0.3));
+  const f = layerFactor(x, { samples, units });
+  assert.equal(f.rank, samples - 1);
 });

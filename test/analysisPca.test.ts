@@ -6,7 +6,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { componentsFor, cumulativeExplained, pca, PcaResult, project, reconstruct } from '../src/analysis/pca';
+import { componentsFor, cumulativeExplained, pca, PcaResult, principalAxesFloat64, project, reconstruct } from '../src/analysis/pca';
 import { initBackend } from '../src/backend';
 import { Rng } from '../src/random';
 import { assertClose, assertNoLeak } from './helpers';
@@ -24,7 +24,7 @@ before(async () => {
 });
 
 /** Signs that make each of our components agree with the reference's (compared up to sign). */
-function signsAgainst(ours: Float32Array, ref: ArrayLike<number>, k: number, units: number): number[] {
+function signsAgainst(ours: ArrayLike<number>, ref: ArrayLike<number>, k: number, units: number): number[] {
   return Array.from({ length: k }, (_, c) => {
     let dot = 0;
     for (let j = 0; j < units; j++) dot += ours[c * units + j]! * ref[c * units + j]!;
@@ -167,4 +167,17 @@ test('componentsFor: smallest number of components reaching a fraction of the ga
   assert.throws(() => componentsFor(curve, 0.85, [1, 2, 3, 4, 5, 6]), /ks must start at 0/);
   assert.throws(() => componentsFor(curve, 1.5), /fraction must be in \(0, 1\]/);
   assert.throws(() => componentsFor([0.5], 0.5), /at least 2 values/);
+});
+
+test('principalAxesFloat64 matches sklearn to 1e-9 (float64 throughout, either side\'s Gram matrix)', () => {
+  for (const c of golden.pca) {
+    const shape = { samples: c.samples, units: c.units };
+    const r = principalAxesFloat64(Float64Array.from(c.data), shape, { components: c.k });
+    assert.equal(r.rank, Math.min(c.samples - 1, c.units));
+    const signs = signsAgainst(r.axes, c.components, c.k, c.units);
+    assertClose(Float64Array.from(r.axes, (v, i) => v * signs[Math.floor(i / c.units)]!), c.components, 1e-9, 0, `[${c.samples}, ${c.units}] axes`);
+    assertClose(r.variances, c.variances.slice(0, c.k), 1e-9 * c.variances[0]!, 1e-9, 'variances');
+  }
+  assert.throws(() => principalAxesFloat64(new Float64Array(6).fill(3), { samples: 3, units: 2 }), /principalAxesFloat64: the data \[samples 3, units 2\] are constant/);
+  assert.throws(() => principalAxesFloat64(Float64Array.of(1, 0, 0, 1, 1, 1), { samples: 3, units: 2 }, { components: 3 }), /components must be an integer in \[1, 2\] \(the numerical rank\), got 3/);
 });

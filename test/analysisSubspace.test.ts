@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pca } from '../src/analysis/pca';
-import { principalAngles, subspaceAlignment } from '../src/analysis/subspace';
+import { principalAngles, principalAnglesFloat64, subspaceAlignment } from '../src/analysis/subspace';
 import { initBackend } from '../src/backend';
 import { Rng } from '../src/random';
 import { assertClose, assertNoLeak } from './helpers';
@@ -133,4 +133,22 @@ test('principal angles: shape and basis errors name the function, argument and s
   for (let u = 0; u < 10; u++) dependent[u * 3 + 2] = dependent[u * 3]! - dependent[u * 3 + 1]!;
   assert.throws(() => principalAngles(dependent, { units: 10, vectors: 3 }, gaussian(rng, 20), { units: 10, vectors: 2 }), /principalAngles: the vectors of a are \(nearly\) linearly dependent/);
   assert.throws(() => principalAngles(new Float64Array(20), { units: 10, vectors: 2 }, gaussian(rng, 20), { units: 10, vectors: 2 }), /principalAngles: vector 0 of a is zero/);
+});
+
+test('principalAnglesFloat64 matches scipy.linalg.subspace_angles to 1e-10; a mixed copy of a basis is at angle 0', () => {
+  for (const c of golden.subspace) {
+    const a = transpose(Float64Array.from(c.a), c.units, c.ka);
+    const b = transpose(Float64Array.from(c.b), c.units, c.kb);
+    const angles = principalAnglesFloat64(a, { units: c.units, vectors: c.ka }, b, { units: c.units, vectors: c.kb });
+    assertClose(angles, c.angles, 1e-10, 0, `${c.name} angles`);
+  }
+  const rng = new Rng(32);
+  const [units, k] = [400, 6];
+  const a = gaussian(rng, units * k);
+  const b = transpose(mixColumns(a, units, k, gaussian(rng, k * k)), units, k);
+  const self = principalAnglesFloat64(transpose(a, units, k), { units, vectors: k }, b, { units, vectors: k });
+  // Cosines within ~1e-15 of 1 resolve angles to ~√(2·1e-15) ≈ 5e-8.
+  assert.ok(Math.max(...self) < 1e-7, `angles of a subspace with itself: ${Math.max(...self)}`);
+  const dependent = Float64Array.of(1, 2, 3, 2, 4, 6);
+  assert.throws(() => principalAnglesFloat64(dependent, { units: 3, vectors: 2 }, dependent, { units: 3, vectors: 2 }), /principalAnglesFloat64: the vectors of a are \(nearly\) linearly dependent \(vector 1\)/);
 });

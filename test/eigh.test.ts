@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EVD, Matrix } from 'ml-matrix';
-import { symmetricEigen } from '../src/analysis/eigh';
+import { symmetricEigen, symmetricEigenvalues } from '../src/analysis/eigh';
 import { Rng } from '../src/random';
 
 function randomSymmetric(n: number, seed: number, rank = n): Float64Array {
@@ -48,4 +48,16 @@ test('symmetricEigen: hand cases (diagonal, 2x2, rank-deficient) and ascending o
   const zeros = Array.from(low.values).filter((v) => Math.abs(v) < 1e-10 * low.values[29]!).length;
   assert.equal(zeros, 25, 'a rank-5 Gram matrix of size 30 has 25 zero eigenvalues');
   assert.throws(() => symmetricEigen(new Float64Array(5), 2), /expected \[2, 2\]/);
+});
+
+test('symmetricEigenvalues: the values of symmetricEigen, bit for bit, without the vectors', () => {
+  for (const [n, seed, rank] of [[1, 1, 1], [2, 2, 2], [45, 5, 45], [40, 6, 7]] as const) {
+    const m = randomSymmetric(n, seed, rank);
+    assert.deepEqual(Array.from(symmetricEigenvalues(m, n)), Array.from(symmetricEigen(m, n).values));
+  }
+  assert.deepEqual(Array.from(symmetricEigenvalues(Float64Array.from([3, 0, 0, 0, 1, 0, 0, 0, 2]), 3)), [1, 2, 3]);
+  const two = symmetricEigenvalues(Float64Array.from([2, 1, 1, 2]), 2);
+  assert.ok(Math.abs(two[0]! - 1) < 1e-15 && Math.abs(two[1]! - 3) < 1e-15);
+  assert.equal(symmetricEigenvalues(new Float64Array(0), 0).length, 0);
+  assert.throws(() => symmetricEigenvalues(new Float64Array(5), 2), /symmetricEigenvalues: matrix has 5 values, expected \[2, 2\]/);
 });

@@ -27,10 +27,10 @@
  * norms of the preprocessing are float64; the Gram entries carry float32
  * rounding, which puts PR within ~1e-7 relative of a float64 computation.
  */
-import { SVD, Matrix } from 'ml-matrix';
 import { Rng } from '../random';
 import type { NumericArray } from './denoising';
-import { eigenSymmetric, GRAM_RANK_TOLERANCE, innerProducts, matrixVectors, numericalRank, VectorChunks } from './gram';
+import { symmetricEigenvalues } from './eigh';
+import { GRAM_RANK_TOLERANCE, innerProducts, matrixVectors, pivotedCholesky } from './gram';
 
 /** Shape `[samples, units]` of activity data. */
 export interface ActivityShape {
@@ -220,19 +220,108 @@ export function participationRatio(data: NumericArray, shape: ActivityShape, opt
   return (trace * trace) / frob2;
 }
 
-/** Options for {@link crossLayerDimensionality}. */
-export interface CrossLayerDimensionalityOptions extends ParticipationRatioOptions {
+/** Options for {@link layerFactor}. */
+export interface LayerFactorOptions extends ParticipationRatioOptions {
+  /**
+   * A layer with more units than samples is represented through its Gram
+   * matrix; pivots of its Cholesky factor at or below this fraction of the
+   * largest diagonal entry are taken as zero (float32 rounding noise, see
+   * `GRAM_RANK_TOLERANCE`).
+   */
+  rankTolerance?: number;
+}
+
+/**
+ * A layer's activity over some samples, reduced to what cross-layer
+ * dimensionality needs: a factor F (`[samples, rank]`) of its preprocessed
+ * activity X with FFᵀ = XXᵀ. Build it once with {@link layerFactor} and pair
+ * it with several other layers' factors.
+ */
+export interface LayerFactor {
+  /** Number of samples (rows of the factor). */
+  samples: number;
+  /** Columns of the factor. */
+  rank: number;
+  /** F, row-major `[samples, rank]`, float64. */
+  factor: Float64Array;
+  /** Participation ratio (equation 2) of the layer over these samples, from the Gram matrix the factor came from. */
+  participationRatio: number;
+}
+
+/**
+ * The {@link LayerFactor} of row-major `[samples, units]` activity after the
+ * preprocessing of {@link participationRatio}. With no more non-constant
+ * units than samples, F is X itself (those units). Otherwise F is the pivoted
+ * Cholesky factor of the Gram matrix XXᵀ (`[samples, samples]`, on the tensor
+ * backend, centred again in float64), cut at its
+ * numerical rank (`rankTolerance`): X = U S Vᵀ gives F = U S W for some W
+ * with orthonormal columns, so FxᵀFy = WxᵀSxUxᵀUySyWy has the singular values
+ * of XᵀY (`VxᵀXᵀYVy`). Cost: the Gram matrix, then ~samples³/6 multiply-adds
+ * in float64. Throws when every unit is constant.
+ */
+export function layerFactor(data: NumericArray, shape: ActivityShape, options: LayerFactorOptions = {}): LayerFactor {
+  return factorOf('layerFactor', 'data', data, shape, options);
+}
+
+function factorOf(fn: string, arg: string, data: NumericArray, shape: ActivityShape, options: LayerFactorOptions): LayerFactor {
+  const { unitNorm = true, rankTolerance = GRAM_RANK_TOLERANCE } = options;
+  checkActivityShape(fn, data, shape, arg);
+  const { samples: n, units: p } = shape;
+  const { mean, scale } = activityScaling(data, shape, { unitNorm });
+  const constant = () => new Error(`${fn}: every unit of ${arg} is constant over the ${n} samples`);
+  const prOf = (gram: Float64Array, size: number) => {
+    let trace = 0;
+    let frob2 = 0;
+    for (let i = 0; i < size; i++) trace += gram[i * size + i]!;
+    for (let i = 0; i < gram.length; i++) frob2 += gram[i]! * gram[i]!;
+    if (!(frob2 > 0)) throw constant();
+    return (trace * trace) / frob2;
+  };
+  // Constant units (scale 0) add nothing; with no more of the others than samples, X itself is the factor.
+  const active: number[] = [];
+  for (let j = 0; j < p; j++) if (scale[j] !== 0) active.push(j);
+  if (active.length <= n) {
+    if (active.length === 0) throw constant();
+    const a = active.length;
+    const factor = new Float64Array(n * a);
+    for (let i = 0; i < n; i++) for (let c = 0; c < a; c++) factor[i * a + c] = (data[i * p + active[c]!]! - mean[active[c]!]!) * scale[active[c]!]!;
+    const pr = prOf(innerProducts(matrixVectors(factor, n, a, 'columns')), a);
+    return { samples: n, rank: a, factor, participationRatio: pr };
+  }
+  const gram = innerProducts(matrixVectors(data, n, p, 'rows', { offset: mean, scale }));
+  doubleCentre(gram, n);
+  const pr = prOf(gram, n);
+  const { factor, rank } = pivotedCholesky(gram, n, rankTolerance);
+  if (rank === 0) throw constant();
+  return { samples: n, rank, factor, participationRatio: pr };
+}
+
+/**
+ * Centres a symmetric `[n, n]` Gram matrix of centred data again, in place
+ * (J G J with J = I − 11ᵀ/n): the data were centred in float64 but the Gram
+ * entries carry float32 rounding, which leaves G·1 at ~1e-7 of G instead of 0.
+ * A pivoted Cholesky factor would see that as a pivot of order samples × 1e-7
+ * of the largest (the all-ones direction adds up the rounding of every entry)
+ * and keep a spurious column.
+ */
+function doubleCentre(g: Float64Array, n: number): void {
+  const rowMean = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let j = 0; j < n; j++) s += g[i * n + j]!;
+    rowMean[i] = s / n;
+  }
+  const grand = rowMean.reduce((a, b) => a + b, 0) / n;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) g[i * n + j]! += grand - rowMean[i]! - rowMean[j]!;
+}
+
+/** Options for {@link crossLayerDimensionality} and {@link crossDimensionalityOfFactors}. */
+export interface CrossLayerDimensionalityOptions extends LayerFactorOptions {
   /**
    * Which spectrum enters equation 2: `'singular'` (default), the singular
    * values s_i of the cross-covariance, as the paper writes; `'squared'`, s_i².
    */
   spectrum?: 'singular' | 'squared';
-  /**
-   * A layer with more units than samples is represented through its Gram
-   * matrix; Gram eigenvalues at or below this fraction of the largest are
-   * taken as zero (float32 rounding noise, see `GRAM_RANK_TOLERANCE`).
-   */
-  rankTolerance?: number;
 }
 
 /** Result of {@link crossLayerDimensionality}. */
@@ -244,25 +333,63 @@ export interface CrossLayerDimensionalityResult {
 }
 
 /**
- * A factor F (`[samples, r]`) of a layer's preprocessed activity X with
- * FFᵀ = XXᵀ: X itself when it has no more units than samples, else
- * U·Λ^{1/2} from the eigendecomposition of XXᵀ, cut to its numerical rank.
- * Singular values of XᵀY equal those of FxᵀFy (X = U Λ^{1/2} Vᵀ, and Vx, Vy
- * have orthonormal columns).
+ * Singular values of the cross-covariance of two layers from their factors:
+ * those of K = FxᵀFy / (n − 1) (`[rank x, rank y]`, on the tensor backend),
+ * as square roots of the eigenvalues of the smaller of KᵀK and KKᵀ, formed
+ * and decomposed (values only) in float64. Values at or below 1e-7 of the
+ * largest, under the float32 precision of K's entries, are returned as 0.
  */
-function layerFactor(fn: string, arg: string, data: NumericArray, shape: ActivityShape, unitNorm: boolean, tolerance: number): VectorChunks {
-  const { samples: n, units: p } = shape;
-  const { mean, scale } = activityScaling(data, shape, { unitNorm });
-  if (p <= n) return matrixVectors(data, n, p, 'columns', { offset: mean, scale });
-  const { values, vectors } = eigenSymmetric(innerProducts(matrixVectors(data, n, p, 'rows', { offset: mean, scale })), n);
-  const r = numericalRank(values, tolerance);
-  if (r === 0) throw new Error(`${fn}: every unit of ${arg} is constant over the ${n} samples`);
-  const f = new Float64Array(n * r);
-  for (let c = 0; c < r; c++) {
-    const root = Math.sqrt(values[c]!);
-    for (let i = 0; i < n; i++) f[i * r + c] = vectors[i * n + c]! * root;
+function crossSingularValues(fx: LayerFactor, fy: LayerFactor): Float64Array {
+  const n = fx.samples;
+  const k = innerProducts(matrixVectors(fx.factor, n, fx.rank, 'columns'), matrixVectors(fy.factor, n, fy.rank, 'columns'));
+  // K is [rx, ry] row-major; M = KᵀK ([ry, ry]) when ry ≤ rx, else KKᵀ ([rx, rx]).
+  const [rows, cols] = [fx.rank, fy.rank];
+  const size = Math.min(rows, cols);
+  const m = new Float64Array(size * size);
+  if (cols <= rows) {
+    for (let i = 0; i < rows; i++) {
+      const row = k.subarray(i * cols, (i + 1) * cols);
+      for (let a = 0; a < cols; a++) {
+        const ra = row[a]!;
+        if (ra === 0) continue;
+        const off = a * size;
+        for (let b = a; b < cols; b++) m[off + b]! += ra * row[b]!;
+      }
+    }
+  } else {
+    for (let a = 0; a < rows; a++) {
+      const ra = k.subarray(a * cols, (a + 1) * cols);
+      for (let b = a; b < rows; b++) {
+        const rb = k.subarray(b * cols, (b + 1) * cols);
+        let sum = 0;
+        for (let j = 0; j < cols; j++) sum += ra[j]! * rb[j]!;
+        m[a * size + b] = sum;
+      }
+    }
   }
-  return matrixVectors(f, n, r, 'columns');
+  for (let a = 0; a < size; a++) for (let b = 0; b < a; b++) m[a * size + b] = m[b * size + a]!;
+  const eig = symmetricEigenvalues(m, size);
+  const top = Math.max(0, eig[size - 1] ?? 0);
+  // s ≤ 1e-7 s_max, i.e. λ ≤ 1e-14 λ_max: below what K's float32 entries resolve.
+  return Float64Array.from(eig, (v) => (v > 1e-14 * top ? Math.sqrt(v) / (n - 1) : 0)).reverse();
+}
+
+/**
+ * Cross-layer dimensionality of two layers given as factors over the same
+ * samples ({@link layerFactor}); see {@link crossLayerDimensionality}.
+ */
+export function crossDimensionalityOfFactors(fx: LayerFactor, fy: LayerFactor, options: Pick<CrossLayerDimensionalityOptions, 'spectrum'> = {}): CrossLayerDimensionalityResult {
+  const fn = 'crossDimensionalityOfFactors';
+  const { spectrum = 'singular' } = options;
+  if (fx.samples !== fy.samples) throw new Error(`${fn}: the factors cover different samples (${fx.samples} and ${fy.samples})`);
+  for (const [name, f] of [['x', fx], ['y', fy]] as const) {
+    if (f.factor.length !== f.samples * f.rank) throw new Error(`${fn}: factor ${name} has ${f.factor.length} values, expected [samples ${f.samples}, rank ${f.rank}]`);
+  }
+  if (fx.samples < 2) throw new Error(`${fn}: need at least 2 samples, got ${fx.samples}`);
+  const singularValues = crossSingularValues(fx, fy);
+  if (!(singularValues[0]! > 0)) throw new Error(`${fn}: the cross-covariance of x and y is zero`);
+  const values = spectrum === 'squared' ? singularValues.map((s) => s * s) : singularValues;
+  return { dimensionality: participationRatioFromVariances(values), singularValues };
 }
 
 /**
@@ -280,33 +407,34 @@ function layerFactor(fn: string, arg: string, data: NumericArray, shape: Activit
  *
  * Exact on all units (no subsampling; cf.
  * {@link crossLayerDimensionalitySubsampled}): the singular values of C are
- * those of FxᵀFy / (n − 1) for factors F of the two Gram matrices (n × n, on
- * the tensor backend; eigendecomposed with ml-matrix for a layer with more
- * units than samples, O(n³)). Gram eigenvalues below `rankTolerance` of the
- * largest are dropped as float32 noise; each would contribute a spurious
- * singular value of order √(1e-7) of the largest, which matters for an
- * unsquared spectrum. Throws when the cross-covariance is zero.
+ * those of FxᵀFy / (n − 1) for factors F of the two layers
+ * ({@link layerFactor}: the data themselves, or a pivoted Cholesky factor of
+ * the samples × samples Gram matrix for a layer with more units than
+ * samples). Gram pivots below `rankTolerance` of the largest diagonal entry
+ * are dropped as float32 noise; each would contribute a spurious singular
+ * value of order √(1e-7) of the largest, which matters for an unsquared
+ * spectrum. To pair one layer with several others, build its factor once
+ * and call {@link crossDimensionalityOfFactors}. Throws when the
+ * cross-covariance is zero.
  */
 export function crossLayerDimensionality(
   x: NumericArray, xShape: ActivityShape, y: NumericArray, yShape: ActivityShape, options: CrossLayerDimensionalityOptions = {},
 ): CrossLayerDimensionalityResult {
   const fn = 'crossLayerDimensionality';
-  const { unitNorm = true, spectrum = 'singular', rankTolerance = GRAM_RANK_TOLERANCE } = options;
+  const { spectrum, ...factorOptions } = options;
   checkActivityShape(fn, x, xShape, 'x');
   checkActivityShape(fn, y, yShape, 'y');
   if (xShape.samples !== yShape.samples) {
     throw new Error(`${fn}: x and y must have the same samples, got x [samples ${xShape.samples}, units ${xShape.units}] and y [samples ${yShape.samples}, units ${yShape.units}]`);
   }
-  const n = xShape.samples;
-  if (n < 2) throw new Error(`${fn}: need at least 2 samples, got ${n}`);
-  const fx = layerFactor(fn, 'x', x, xShape, unitNorm, rankTolerance);
-  const fy = layerFactor(fn, 'y', y, yShape, unitNorm, rankTolerance);
-  const k = innerProducts(fx, fy);
-  const svd = new SVD(Matrix.from1DArray(fx.count, fy.count, k), { computeLeftSingularVectors: false, computeRightSingularVectors: false, autoTranspose: true });
-  const singularValues = Float64Array.from(svd.diagonal, (s) => Math.max(0, s) / (n - 1)).sort().reverse();
-  if (!(singularValues[0]! > 0)) throw new Error(`${fn}: the cross-covariance of x and y is zero`);
-  const values = spectrum === 'squared' ? singularValues.map((s) => s * s) : singularValues;
-  return { dimensionality: participationRatioFromVariances(values), singularValues };
+  if (xShape.samples < 2) throw new Error(`${fn}: need at least 2 samples, got ${xShape.samples}`);
+  const fx = factorOf(fn, 'x', x, xShape, factorOptions);
+  const fy = factorOf(fn, 'y', y, yShape, factorOptions);
+  try {
+    return crossDimensionalityOfFactors(fx, fy, { spectrum });
+  } catch (err) {
+    throw new Error((err as Error).message.replace('crossDimensionalityOfFactors', fn));
+  }
 }
 
 /** Options for {@link crossLayerDimensionalitySubsampled}. */
@@ -325,13 +453,19 @@ export interface CrossLayerSubsampleResult extends CrossLayerDimensionalityResul
   yUnits: Int32Array;
 }
 
-function subsampleUnits(rng: Rng, units: number, fraction: number): Int32Array {
+/** `round(fraction · units)` (at least 1) of `units` unit indices drawn without replacement from `rng`, ascending. */
+export function drawUnits(rng: Rng, units: number, fraction: number): Int32Array {
   const keep = Math.max(1, Math.round(fraction * units));
   return rng.permutation(units).subarray(0, keep).sort();
 }
 
-function selectUnits(data: NumericArray, shape: ActivityShape, keep: Int32Array): Float64Array {
+/** Columns `keep` of row-major `[samples, units]` data, as a new `[samples, keep.length]` float64 array. */
+export function selectUnits(data: NumericArray, shape: ActivityShape, keep: ArrayLike<number>): Float64Array {
+  checkActivityShape('selectUnits', data, shape);
   const { samples: n, units: p } = shape;
+  for (let c = 0; c < keep.length; c++) {
+    if (!Number.isInteger(keep[c]) || keep[c]! < 0 || keep[c]! >= p) throw new Error(`selectUnits: unit ${keep[c]} outside [0, ${p - 1}]`);
+  }
   const m = keep.length;
   const out = new Float64Array(n * m);
   for (let i = 0; i < n; i++) for (let c = 0; c < m; c++) out[i * m + c] = data[i * p + keep[c]!]!;
@@ -344,9 +478,9 @@ function selectUnits(data: NumericArray, shape: ActivityShape, keep: Int32Array)
  * downsampled by 20% for each layer"; read here as keeping 20 %, the
  * `fraction`). The units of x, then those of y, are drawn without replacement
  * from one `Rng(seed)`; `fraction: 1` keeps every unit and gives the exact
- * value. Here the subsample buys no time while the kept units still
- * outnumber the samples: the cost is that of the samples × samples Gram
- * eigendecompositions.
+ * value. Here the subsample buys little while the kept units still
+ * outnumber the samples: the Gram matrices shrink with the units, their
+ * samples³ factorisations do not.
  */
 export function crossLayerDimensionalitySubsampled(
   x: NumericArray, xShape: ActivityShape, y: NumericArray, yShape: ActivityShape, options: CrossLayerSubsampleOptions,
@@ -356,8 +490,8 @@ export function crossLayerDimensionalitySubsampled(
   checkActivityShape('crossLayerDimensionalitySubsampled', y, yShape, 'y');
   if (!(fraction > 0 && fraction <= 1)) throw new Error(`crossLayerDimensionalitySubsampled: fraction must be in (0, 1], got ${fraction}`);
   const rng = new Rng(seed);
-  const xUnits = subsampleUnits(rng, xShape.units, fraction);
-  const yUnits = subsampleUnits(rng, yShape.units, fraction);
+  const xUnits = drawUnits(rng, xShape.units, fraction);
+  const yUnits = drawUnits(rng, yShape.units, fraction);
   const result = crossLayerDimensionality(
     selectUnits(x, xShape, xUnits), { samples: xShape.samples, units: xUnits.length },
     selectUnits(y, yShape, yUnits), { samples: yShape.samples, units: yUnits.length }, rest);

@@ -188,3 +188,62 @@ export function numericalRank(values: Float64Array, tolerance = GRAM_RANK_TOLERA
   while (r < values.length && values[r]! > tolerance * top) r++;
   return r;
 }
+
+/** Result of {@link pivotedCholesky}. */
+export interface PivotedCholesky {
+  /** F, row-major `[size, rank]`, with F Fᵀ equal to the matrix up to the dropped pivots; rows in the matrix's order. */
+  factor: Float64Array;
+  /** Number of pivots taken: the numerical rank at the tolerance. */
+  rank: number;
+}
+
+/**
+ * Cholesky factor with diagonal pivoting of a symmetric positive
+ * semi-definite row-major `[size, size]` matrix (float64, ~size³/6
+ * multiply-adds): at each step the largest remaining diagonal entry of the
+ * Schur complement is the pivot; it stops when that entry is at most
+ * `tolerance` times the largest diagonal entry of the matrix (the first
+ * pivot). What is dropped is a positive semi-definite remainder whose
+ * diagonal entries are all below that bound: for a Gram matrix computed here,
+ * float32 rounding noise (see {@link GRAM_RANK_TOLERANCE}). Zero rank for a
+ * zero matrix.
+ */
+export function pivotedCholesky(m: Float64Array, size: number, tolerance = GRAM_RANK_TOLERANCE): PivotedCholesky {
+  const n = size;
+  if (m.length !== n * n) throw new Error(`pivotedCholesky: matrix has ${m.length} values, expected [${n}, ${n}]`);
+  // Row i of `l` holds row i of the factor, its columns in pivot order; `d` the Schur complement's diagonal.
+  const l = new Float64Array(n * n);
+  const d = Float64Array.from({ length: n }, (_, i) => m[i * n + i]!);
+  const done = new Uint8Array(n);
+  const top = d.reduce((a, b) => Math.max(a, b), 0);
+  let rank = 0;
+  while (top > 0 && rank < n) {
+    let p = -1;
+    let best = -Infinity;
+    for (let i = 0; i < n; i++) {
+      if (!done[i] && d[i]! > best) {
+        best = d[i]!;
+        p = i;
+      }
+    }
+    if (!(best > tolerance * top)) break;
+    done[p] = 1;
+    const root = Math.sqrt(best);
+    const lp = p * n;
+    l[lp + rank] = root;
+    for (let i = 0; i < n; i++) {
+      if (done[i]) continue;
+      const li = i * n;
+      let s = m[li + p]!;
+      for (let c = 0; c < rank; c++) s -= l[li + c]! * l[lp + c]!;
+      const v = s / root;
+      l[li + rank] = v;
+      d[i]! -= v * v;
+    }
+    d[p] = 0;
+    rank++;
+  }
+  const factor = new Float64Array(n * rank);
+  for (let i = 0; i < n; i++) factor.set(l.subarray(i * n, i * n + rank), i * rank);
+  return { factor, rank };
+}

@@ -252,3 +252,79 @@ export function componentsFor(curve: ArrayLike<number>, fraction: number, ks?: A
   while (curve[i]! - base < target) i++;
   return ks ? ks[i]! : i;
 }
+
+/** Result of {@link principalAxesFloat64}. */
+export interface PrincipalAxes {
+  /** Unit-norm principal axes, largest variance first, row-major `[k, units]` (sign as {@link PcaResult.components}). */
+  axes: Float64Array;
+  /** Variance along each axis (n − 1), `[k]`. */
+  variances: Float64Array;
+  /** Numerical rank of the centred data (eigenvalues above `GRAM_RANK_TOLERANCE` of the largest). */
+  rank: number;
+}
+
+/**
+ * The top `components` principal axes of row-major `[samples, units]` data
+ * (each unit centred, no scaling: scikit-learn's PCA), entirely in float64:
+ * the Gram matrix of the smaller side as plain loops, its eigendecomposition
+ * (./eigh), and the axes. O(n·p·min(n, p)) in JavaScript, so for the modest
+ * inputs of the command line (`repro analyze alignment`), where {@link pca}'s
+ * float32 products would limit the agreement with numpy to ~1e-6; the
+ * activity analyses use {@link pca}. Without `components`, every axis up to
+ * the numerical rank. Throws for constant data or more components than the
+ * rank.
+ */
+export function principalAxesFloat64(data: NumericArray, shape: ActivityShape, options: { components?: number } = {}): PrincipalAxes {
+  checkActivityShape('principalAxesFloat64', data, shape);
+  const { samples: n, units: p } = shape;
+  if (n < 2) throw new Error(`principalAxesFloat64: need at least 2 samples, got [samples ${n}, units ${p}]`);
+  const { mean } = activityScaling(data, shape, { unitNorm: false });
+  const xc = Float64Array.from({ length: n * p }, (_, k) => data[k]! - mean[k % p]!);
+  const bySamples = n <= p;
+  const size = bySamples ? n : p;
+  const gram = new Float64Array(size * size);
+  if (bySamples) {
+    for (let i = 0; i < n; i++) {
+      const ri = xc.subarray(i * p, (i + 1) * p);
+      for (let k = i; k < n; k++) {
+        const rk = xc.subarray(k * p, (k + 1) * p);
+        let s = 0;
+        for (let j = 0; j < p; j++) s += ri[j]! * rk[j]!;
+        gram[i * n + k] = gram[k * n + i] = s;
+      }
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const r = xc.subarray(i * p, (i + 1) * p);
+      for (let a = 0; a < p; a++) {
+        const ra = r[a]!;
+        for (let b = a; b < p; b++) gram[a * p + b]! += ra * r[b]!;
+      }
+    }
+    for (let a = 0; a < p; a++) for (let b = 0; b < a; b++) gram[a * p + b] = gram[b * p + a]!;
+  }
+  const { values, vectors } = eigenSymmetric(gram, size);
+  const rank = Math.min(numericalRank(values, GRAM_RANK_TOLERANCE), n - 1, p);
+  if (rank === 0) throw new Error(`principalAxesFloat64: the data [samples ${n}, units ${p}] are constant`);
+  const k = options.components ?? rank;
+  if (!(Number.isInteger(k) && k >= 1 && k <= rank)) throw new Error(`principalAxesFloat64: components must be an integer in [1, ${rank}] (the numerical rank), got ${k}`);
+  const axes = new Float64Array(k * p);
+  for (let c = 0; c < k; c++) {
+    const row = axes.subarray(c * p, (c + 1) * p);
+    // Samples side: axis ∝ Xcᵀ u_c; units side: the eigenvector itself.
+    if (bySamples) for (let i = 0; i < n; i++) {
+      const u = vectors[i * n + c]!;
+      for (let j = 0; j < p; j++) row[j]! += u * xc[i * p + j]!;
+    }
+    else for (let j = 0; j < p; j++) row[j] = vectors[j * p + c]!;
+    let norm = 0;
+    let top = 0;
+    for (let j = 0; j < p; j++) {
+      norm += row[j]! * row[j]!;
+      if (Math.abs(row[j]!) > Math.abs(row[top]!)) top = j;
+    }
+    const f = (row[top]! < 0 ? -1 : 1) / Math.sqrt(norm);
+    for (let j = 0; j < p; j++) row[j]! *= f;
+  }
+  return { axes, variances: Float64Array.from(values.subarray(0, k), (v) => v / (n - 1)), rank };
+}

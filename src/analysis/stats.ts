@@ -1,6 +1,7 @@
 /**
- * Descriptive statistics and the one-sample t-test the paper uses for
- * Figure 8A ("mean significantly (p < .01) different from zero").
+ * Descriptive statistics, the one-sample t-test the paper uses for Figure 8A
+ * ("mean significantly (p < .01) different from zero") and the paired t-test
+ * of Figure 7's differences between classification categories.
  */
 import { jStat } from 'jstat';
 
@@ -97,4 +98,19 @@ export function successTailProbability(k: number, probabilities: ArrayLike<numbe
   let tail = 0;
   for (let j = n; j >= k; j--) tail += dist[j]!;
   return Math.min(1, tail);
+}
+
+/** Standard error of the mean, s.d. (n − 1) / √n; throws for fewer than 2 values. */
+export function standardError(values: ArrayLike<number>): number {
+  return sampleSd(values) / Math.sqrt(values.length);
+}
+
+/**
+ * Two-sided paired Student t-test of H0: mean(a − b) = 0
+ * (scipy.stats.ttest_rel): the one-sample test of the differences. `a` and
+ * `b` pair up by index and must have the same length (at least 2).
+ */
+export function pairedTTest(a: ArrayLike<number>, b: ArrayLike<number>): TTestResult {
+  if (a.length !== b.length) throw new Error(`pairedTTest: ${a.length} values against ${b.length}; a paired test needs equal lengths`);
+  return oneSampleTTest(Float64Array.from({ length: a.length }, (_, i) => a[i]! - b[i]!));
 }

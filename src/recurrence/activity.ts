@@ -13,7 +13,8 @@ import { Mnist, NUM_PIXELS, sliceSet } from '../data/mnist';
 import { CoreWeights } from '../model/core';
 import { Calibration, noiseParam } from '../noise/calibrate';
 import { degradeImages, NOISE_TYPES } from '../noise/degrade';
-import { LayerActivity, LAYER_UNITS, LayerName, logitsFromLayer1 } from './recording';
+import { LayerActivity, LAYER_NAMES, LAYER_UNITS, LayerName, logitsFromLayer1 } from './recording';
+import { analyseLayers, capRows, FeedforwardLayers, feedforwardLayers, LayerAnalyses, LayerAnalysisOptions } from './layers';
 import { RECURRENCE_SPECS, RecurrenceType } from './rules';
 import { groupMeans, selectRows } from '../analysis/representation';
 import { mean, sampleSd } from '../analysis/stats';
@@ -100,6 +101,8 @@ export interface NetworkActivity {
   logitDifference: number[];
   /** Figure 3B: layer-1 class × condition means at the last step, on the core's Figure-3A PCs. */
   layer1Projection: GroupPoint[];
+  /** Figure 6: per layer, class × condition means at the last step, on the core's Figure-6 PCs of that layer. */
+  layerProjections: Record<LayerName, GroupPoint[]>;
   /** Figure 3C: mean influence (last step − step 0) of layer 1 over all noisy samples and units, and its histogram. */
   influence: { mean: number; histogram: InfluenceHistogram };
   /** Figure 4B/D/E: PCA of the layer-1 influences of the first `pcaImages` images of each noise type. */
@@ -117,6 +120,9 @@ export interface NetworkActivity {
     /** Smallest number of PCs recovering {@link GAP_FRACTION} of the gap (null when the gap is not positive). */
     components85: number | null;
   };
+  /** Sections 2.4-2.5: de-noising, dimensionality, cross-layer dimensionality, clouds (Figures 5, 7, 9). */
+  layers: LayerAnalyses;
+  /** Compute time of this network's analyses (the recording not included). */
   seconds: number;
 }
 
@@ -129,6 +135,11 @@ export interface CoreActivity {
   /** Figure 3A: layer-1 class × condition means at step 0 on the PCs of step-0 clean activity, and their explained variance. */
   layer1Projection: GroupPoint[];
   layer1Explained: [number, number];
+  /** Figure 6: per layer, class × condition means at step 0 on the top 2 PCs of step-0 activity to clean and noisy images, and their explained variance. */
+  layerProjections: Record<LayerName, GroupPoint[]>;
+  layerExplained: Record<LayerName, [number, number]>;
+  /** Samples the Figure-6 PCs are fitted on (a seeded subset of all samples, at most `activity.dimensionalitySamples`). */
+  layerPcaSamples: number;
   networks: NetworkActivity[];
   /** Network labels in matrix order, e.g. `FB-TT A`. */
   labelsOfNetworks: string[];
@@ -142,14 +153,39 @@ export interface CoreActivity {
   computeSeconds: number;
 }
 
-/** The core-level part of {@link CoreActivity}: Figure 3A's plane. */
-export interface FeedforwardPlanes {
+/** What every network of a core shares, from the feedforward recording: the planes of Figures 3A and 6 and the step-0 side of Figures 5, 7 and 9. */
+export interface FeedforwardContext {
+  /** Figure 3A's plane: the top 2 PCs of step-0 layer-1 activity to the clean images. */
   layer1: Plane;
+  /** Figure 6's planes: per layer, the top 2 PCs of step-0 activity to clean and noisy images (a seeded subset of at most `options.samples`). */
+  layers: Record<LayerName, Plane>;
+  layerPcaSamples: number;
+  /** The step-0 side of the section 2.4-2.5 analyses. */
+  feedforward: FeedforwardLayers;
 }
 
-/** Figure 3A's plane: the top 2 PCs of step-0 layer-1 activity to the clean images. */
-export function feedforwardPlanes(first: LayerActivity, set: RecordingSet): FeedforwardPlanes {
-  return { layer1: planeOf(first.r1, 'r1', set, Int32Array.from({ length: set.images }, (_, i) => i)) };
+/** The {@link FeedforwardContext} of a core's feedforward recording `first`. */
+export function feedforwardContext(first: LayerActivity, set: RecordingSet, options: LayerAnalysisOptions): FeedforwardContext {
+  const samples = set.labels.length;
+  const fitRows = capRows(Int32Array.from({ length: samples }, (_, i) => i), options.samples, options.seed + 100);
+  return {
+    layer1: planeOf(first.r1, 'r1', set, Int32Array.from({ length: set.images }, (_, i) => i)),
+    layers: Object.fromEntries(LAYER_NAMES.map((l) => [l, planeOf(first[l], l, set, fitRows)])) as Record<LayerName, Plane>,
+    layerPcaSamples: fitRows.length,
+    feedforward: feedforwardLayers(first, set, options),
+  };
+}
+
+/** Figures 3A and 6 at step 0: the class × condition means on the core's planes, and the variance their PCs explain. */
+export function feedforwardProjections(context: FeedforwardContext, first: LayerActivity): Pick<CoreActivity, 'layer1Projection' | 'layer1Explained' | 'layerProjections' | 'layerExplained' | 'layerPcaSamples'> {
+  const explained = (p: Plane): [number, number] => [p.pca.explainedRatio[0]!, p.pca.explainedRatio[1]!];
+  return {
+    layer1Projection: context.layer1.project(first.r1),
+    layer1Explained: explained(context.layer1),
+    layerProjections: Object.fromEntries(LAYER_NAMES.map((l) => [l, context.layers[l].project(first[l])])) as Record<LayerName, GroupPoint[]>,
+    layerExplained: Object.fromEntries(LAYER_NAMES.map((l) => [l, explained(context.layers[l])])) as Record<LayerName, [number, number]>,
+    layerPcaSamples: context.layerPcaSamples,
+  };
 }
 
 /** `FB-TT A`, `LR-SS`: a network's label (instances 0, 1 are A, B). */
@@ -216,7 +252,7 @@ export interface Analysed {
  */
 export function analyseNetwork(
   ids: { network: RecurrenceType; core: number; instance: number }, set: RecordingSet, first: LayerActivity, recorded: Map<number, LayerActivity>,
-  timeSteps: number[], planes: FeedforwardPlanes, coreWeights: CoreWeights, pcaImages: number,
+  timeSteps: number[], context: FeedforwardContext, coreWeights: CoreWeights, pcaImages: number,
 ): Analysed {
   const t0 = Date.now();
   const last = recorded.get(timeSteps.at(-1)!)!;
@@ -266,9 +302,11 @@ export function analyseNetwork(
   const components85 = Number.isFinite(k85) ? k85 : null;
 
   const gapPcs = components85 === null ? null : truncatePca(all, components85);
+  const layers = analyseLayers(set, first, last, predictions[0]!, predictions.at(-1)!, context.feedforward);
+  const layerProjections = Object.fromEntries(LAYER_NAMES.map((l) => [l, context.layers[l].project(last[l])])) as Record<LayerName, GroupPoint[]>;
   return {
     summary: {
-      ...ids, timeSteps, predictions, logitDifference, layer1Projection: planes.layer1.project(last.r1), influence: influenceSummary,
+      ...ids, timeSteps, predictions, logitDifference, layer1Projection: context.layer1.project(last.r1), layerProjections, layers, influence: influenceSummary,
       differencePca: { samples: pcaRows.length, cumulative, curve, feedforwardAccuracy, fullAccuracy, networkAccuracy, components85 },
       seconds: (Date.now() - t0) / 1000,
     },

@@ -12,6 +12,8 @@ import { RecurrenceType } from './rules';
 import { CoreRobustnessRecord, GrcnnAccuracyRecord, grcnnIterationCurves, robustnessCurves } from './robustness';
 import { type PredictivitySummary, RECOVERY_METHODS, type RecoveryConfusion, type RecoveryMethod } from '../analysis/modelRecovery';
 import { mean, successTailProbability } from '../analysis/stats';
+import { DENOISING_TEST, denoisingTest, DIMENSIONALITY_ALPHA, RatioBar, ratioBars, CHANGE_TEST } from './layerSummary';
+import type { LayerName } from './recording';
 
 export type Verdict = 'holds' | 'differs' | 'untestable';
 
@@ -287,6 +289,94 @@ export function gatedClaims(input: GatedClaimsInput): Claim[] {
   return out;
 }
 
+/** Significance level of the de-noising claims (Figure 5 states no test; section 2.1's level). */
+export const DENOISING_ALPHA = 0.05;
+
+/**
+ * The verdict of a claim made of parts (types, layers): `differs` as soon as
+ * one testable part fails, else `untestable` when a part cannot be tested,
+ * else `holds`.
+ */
+export function combinedVerdict(parts: readonly { testable: boolean; ok: boolean }[]): Verdict {
+  if (parts.some((p) => p.testable && !p.ok)) return 'differs';
+  return parts.every((p) => p.testable) ? 'holds' : 'untestable';
+}
+
+/** Sections 2.4-2.5's claims (Figures 5 and 7), from the activity recordings. */
+export function layerClaims(cores: readonly CoreActivity[]): Claim[] {
+  if (cores.length === 0) return [];
+  const present = new Set(cores.flatMap((c) => c.networks.map((n) => n.network)));
+  const out: Claim[] = [];
+  const p2 = (v: number | null) => (v === null ? 'n/a' : v < 1e-3 ? v.toExponential(1) : v.toPrecision(2));
+  const layerNumber: Record<LayerName, string> = { r1: '1', r2: '2', r3: '3', logits: '4' };
+  const dText = (network: RecurrenceType, layer: LayerName) => {
+    const t = denoisingTest(cores, network, layer);
+    return { t, text: `${network} layer ${layerNumber[layer]}: d = ${t.mean === null ? 'n/a' : t.mean.toFixed(3)} (${t.cells} cells, ${t.images} images, p = ${p2(t.pValue)})` };
+  };
+  const dTest = `${DENOISING_TEST}, p < ${DENOISING_ALPHA}; images incorrect at step 0 and correct at the last step (level 5)`;
+  const positive = (t: ReturnType<typeof denoisingTest>) => t.pValue !== null && t.pValue < DENOISING_ALPHA && t.mean! > 0;
+  const negative = (t: ReturnType<typeof denoisingTest>) => t.pValue !== null && t.pValue < DENOISING_ALPHA && t.mean! < 0;
+  const dParts = (ts: ReturnType<typeof denoisingTest>[], ok: (t: ReturnType<typeof denoisingTest>) => boolean) => combinedVerdict(ts.map((t) => ({ testable: t.pValue !== null, ok: ok(t) })));
+  const tt = (['FB-TT', 'LR-TT'] as const).filter((t) => present.has(t));
+
+  if (present.has('FB-PC')) {
+    const r1 = dText('FB-PC', 'r1');
+    out.push({ section: '2.4', source: 'Figure 5', claim: 'predictive feedback de-noises layer 1', paper: 'd > 0 at layer 1 for the images it turns correct', ours: r1.text, test: `${dTest}; mean > 0`, verdict: dParts([r1.t], positive) });
+    const later = (['r2', 'r3', 'logits'] as const).map((l) => dText('FB-PC', l));
+    out.push({ section: '2.4', source: 'Figure 5', claim: "predictive feedback's de-noising propagates to every layer", paper: 'd > 0 at layers 2-4', ours: later.map((x) => x.text).join('; '), test: `${dTest}; mean > 0 at each of layers 2-4`, verdict: dParts(later.map((x) => x.t), positive) });
+  }
+  if (tt.length === 2) {
+    const r1 = tt.map((n) => dText(n, 'r1'));
+    out.push({ section: '2.4', source: 'Figure 5', claim: 'task-trained recurrence anti-de-noises layer 1 (noisy images move away from their clean counterparts)', paper: 'd < 0 at layer 1', ours: r1.map((x) => x.text).join('; '), test: `${dTest}; mean < 0, for FB-TT and LR-TT`, verdict: dParts(r1.map((x) => x.t), negative) });
+    const r2 = tt.map((n) => dText(n, 'r2'));
+    out.push({ section: '2.4', source: 'Figure 5', claim: 'task-trained recurrence does not de-noise layers 1-2', paper: 'no de-noising at layers 1 and 2', ours: [...r1, ...r2].map((x) => x.text).join('; '), test: `not (mean > 0 and p < ${DENOISING_ALPHA}) at layers 1 and 2, for FB-TT and LR-TT (${DENOISING_TEST})`, verdict: dParts([...r1, ...r2].map((x) => x.t), (t) => !positive(t)) });
+    const r4 = tt.map((n) => dText(n, 'logits'));
+    out.push({ section: '2.4', source: 'Figure 5', claim: 'task-trained recurrence de-noises layer 4', paper: 'd > 0 at the last layer', ours: r4.map((x) => x.text).join('; '), test: `${dTest}; mean > 0, for FB-TT and LR-TT`, verdict: dParts(r4.map((x) => x.t), positive) });
+  }
+
+  const layerBars = ratioBars(cores, { kind: 'layer' });
+  const crossBars = ratioBars(cores, { kind: 'pair', method: 'exact' });
+  const subBars = ratioBars(cores, { kind: 'pair', method: 'subsampled' });
+  const bar = (bars: RatioBar[], network: string, what: string, group: RatioBar['group'] = 'all') => bars.find((b) => b.network === network && b.what === what && b.group === group);
+  const rText = (b: RatioBar | undefined, label: string) => (b ? `${label} ${b.mean === null ? 'n/a' : b.mean.toFixed(3)}${b.sem !== null ? ` ± ${b.sem.toFixed(3)}` : ''} (${b.networks} network${b.networks === 1 ? '' : 's'}, p = ${p2(b.pValue)})` : `${label} n/a`);
+  const up = (b: RatioBar | undefined) => !!b && b.significant && b.mean! > 1;
+  const down = (b: RatioBar | undefined) => !!b && b.significant && b.mean! < 1;
+  const rParts = (bs: (RatioBar | undefined)[], ok: (b: RatioBar | undefined) => boolean) => combinedVerdict(bs.map((b) => ({ testable: !!b && b.pValue !== null, ok: ok(b) })));
+  const rTest = `${CHANGE_TEST}, p < ${DIMENSIONALITY_ALPHA}, on all clean and noisy samples`;
+  if (present.has('FB-PC')) {
+    const all = bar(layerBars, 'FB-PC', 'r1');
+    const ic = bar(layerBars, 'FB-PC', 'r1', 'incorrect→correct');
+    out.push({ section: '2.5', source: 'Figure 7A', claim: 'predictive feedback lowers layer-1 dimensionality', paper: 'after/before < 1 at layer 1, most for images turned correct', ours: `${rText(all, 'all samples')}; ${rText(ic, 'incorrect→correct')}`, test: `${rTest}; mean < 1`, verdict: rParts([all], down) });
+  }
+  if (tt.length === 2) {
+    const bs = tt.map((n) => bar(layerBars, n, 'r1'));
+    out.push({ section: '2.5', source: 'Figure 7A', claim: 'task-trained recurrence raises layer-1 dimensionality', paper: 'after/before > 1 at layer 1', ours: bs.map((b, i) => rText(b, tt[i]!)).join('; '), test: `${rTest}; mean > 1, for FB-TT and LR-TT`, verdict: rParts(bs, up) });
+    const ic = tt.map((n) => bar(layerBars, n, 'logits', 'incorrect→correct'));
+    const ci = tt.map((n) => bar(layerBars, n, 'logits', 'correct→incorrect'));
+    out.push({
+      section: '2.5', source: 'Figure 7A', claim: 'in task-trained networks, images turned correct gain layer-4 dimensionality and images turned incorrect do not', paper: 'incorrect→correct up, correct→incorrect not',
+      ours: tt.map((n, i) => `${n}: ${rText(ic[i], 'incorrect→correct')}, ${rText(ci[i], 'correct→incorrect')}`).join('; '),
+      test: `${CHANGE_TEST}, p < ${DIMENSIONALITY_ALPHA}: incorrect→correct mean > 1 and significant, correct→incorrect not, for FB-TT and LR-TT`,
+      verdict: combinedVerdict([...ic.map((b) => ({ testable: !!b && b.pValue !== null, ok: up(b) })), ...ci.map((b) => ({ testable: !!b && b.pValue !== null, ok: !up(b) }))]),
+    });
+  }
+  if (present.has('LR-SS')) {
+    const b = bar(layerBars, 'LR-SS', 'r1');
+    out.push({ section: '2.5', source: 'Figure 7A', claim: 'surround suppression raises layer-1 dimensionality', paper: 'after/before > 1 at layer 1', ours: rText(b, 'LR-SS'), test: `${rTest}; mean > 1`, verdict: rParts([b], up) });
+  }
+  const four = (['FB-TT', 'LR-TT', 'FB-PC', 'LR-SS'] as const).filter((t) => present.has(t));
+  if (four.length) {
+    const bs = four.map((n) => bar(crossBars, n, 'r1-r2'));
+    const subs = four.map((n) => bar(subBars, n, 'r1-r2'));
+    out.push({
+      section: '2.5', source: 'Figure 7B', claim: 'every kind of recurrence raises the cross-layer dimensionality of layers 1-2', paper: 'after/before > 1 for layers 1-2, every type',
+      ours: `exact: ${bs.map((b, i) => rText(b, four[i]!)).join('; ')}. 20 % unit subsample: ${subs.map((b, i) => `${four[i]} ${b?.mean === null || !b ? 'n/a' : b.mean.toFixed(3)}`).join(', ')}`,
+      test: `${rTest}; exact on all units; mean > 1 for ${four.join(', ')}`, verdict: rParts(bs, up),
+    });
+  }
+  return out;
+}
+
 const METHOD_NAMES: Record<RecoveryMethod, string> = { predictivity: 'Brain-Score predictivity (PLS)', denoising: 'the de-noising signature', dimensionality: 'the dimensionality signature' };
 
 /**
@@ -327,9 +417,9 @@ export function modelRecoveryClaims(confusion: readonly RecoveryConfusion[], sco
   });
 }
 
-/** Every claim of sections 2.1-2.3 that the results support testing, in section order. */
+/** Every claim of sections 2.1-2.5 that the results support testing, in section order. */
 export function paperClaims(records: readonly AccuracyRecord[], activity: readonly CoreActivity[]): Claim[] {
-  const all = [...accuracyClaims(records), ...gainClaims(records), ...activityClaims(activity)];
+  const all = [...accuracyClaims(records), ...gainClaims(records), ...activityClaims(activity), ...layerClaims(activity)];
   return all.sort((a, b) => a.section.localeCompare(b.section));
 }
 

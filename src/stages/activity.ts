@@ -15,7 +15,8 @@ import { cachedJson } from '../io/lock';
 import type { Calibration } from '../noise/calibrate';
 import { createProgress } from '../io/progress';
 import { disposeWeights } from '../model/core';
-import { Analysed, analyseNetwork, compareNetworks, CoreActivity, FB_PC_MIDDLE_STEP, feedforwardPlanes, networkLabel, recordingSet } from '../recurrence/activity';
+import { Analysed, analyseNetwork, compareNetworks, CoreActivity, FB_PC_MIDDLE_STEP, feedforwardContext, feedforwardProjections, networkLabel, recordingSet } from '../recurrence/activity';
+import { PAPER_UNIT_FRACTION } from '../recurrence/layers';
 import { disposeNetwork, feedforwardNetwork } from '../recurrence/networks';
 import { recordActivity } from '../recurrence/recording';
 import { RECURRENCE_SPECS, RECURRENCE_TYPES, RecurrenceType } from '../recurrence/rules';
@@ -23,6 +24,9 @@ import { coreKeyOf, ensureCalibration, loadProfileCore } from './cores';
 import { Job, Phase, registerJobKind, runPhase, RunJobsOptions } from './jobs';
 import { jobIndex, jobProfile, Profile, runDir } from './profiles';
 import { buildNetwork, ensureTuning, recurrenceKeyOf, Tuning } from './recurrence';
+
+/** Version of the cached summary's layout: part of the key, so a summary of another layout is rebuilt, never read. */
+const ACTIVITY_FORMAT = 2;
 
 function activityFile(profile: Profile, core: number, key: unknown): string {
   return path.join(runDir(profile), 'activity', `core${core}-${hashConfig(key)}.json`);
@@ -40,7 +44,7 @@ async function activityJob(params: Record<string, unknown>): Promise<CoreActivit
   const tuning = await ensureTuning(profile);
   const networks = networksOfCore();
   const key = {
-    core: coreKeyOf(profile, core), activity: profile.activity, calibration: hashConfig(calibration), predictive: profile.recurrence.predictive,
+    format: ACTIVITY_FORMAT, core: coreKeyOf(profile, core), activity: profile.activity, unitFraction: PAPER_UNIT_FRACTION, calibration: hashConfig(calibration), predictive: profile.recurrence.predictive,
     tuning: { surround: tuning.surround, gradStep: tuning.gradStep },
     trained: networks.filter((n) => RECURRENCE_SPECS[n.network].init).map((n) => hashConfig(recurrenceKeyOf(profile, core, n.network, n.instance, calibration))),
   };
@@ -60,7 +64,7 @@ async function recordAndAnalyse(profile: Profile, core: number, calibration: Cal
   const ff = feedforwardNetwork(coreWeights);
   const first = recordActivity(ff, set.pixels, set.labels, [0]).get(0)!;
   disposeNetwork(ff);
-  const planes = feedforwardPlanes(first, set);
+  const context = feedforwardContext(first, set, { samples: profile.activity.dimensionalitySamples, subsampleFraction: PAPER_UNIT_FRACTION, seed: profile.seed + core });
   progress.update(1, 'feedforward recorded');
   const analysed: Analysed[] = [];
   for (const [k, { network, instance }] of networks.entries()) {
@@ -69,7 +73,7 @@ async function recordAndAnalyse(profile: Profile, core: number, calibration: Cal
     const timeSteps = network === 'FB-PC' ? [0, FB_PC_MIDDLE_STEP, lastStep] : [0, lastStep];
     const recorded = recordActivity(net, set.pixels, set.labels, timeSteps.filter((t) => t > 0));
     disposeNetwork(net);
-    analysed.push(analyseNetwork({ network, core, instance }, set, first, recorded, timeSteps, planes, coreWeights, profile.activity.pcaImages));
+    analysed.push(analyseNetwork({ network, core, instance }, set, first, recorded, timeSteps, context, coreWeights, profile.activity.pcaImages));
     progress.update(k + 2, `${networkLabel(network, instance)}`);
   }
   const comparisons = compareNetworks(analysed);
@@ -77,7 +81,7 @@ async function recordAndAnalyse(profile: Profile, core: number, calibration: Cal
   disposeWeights(coreWeights);
   return {
     core, images: set.images, labels: Array.from(set.labels), conditions: Array.from(set.conditions),
-    layer1Projection: planes.layer1.project(first.r1), layer1Explained: [planes.layer1.pca.explainedRatio[0]!, planes.layer1.pca.explainedRatio[1]!],
+    ...feedforwardProjections(context, first),
     networks: analysed.map((a) => a.summary), labelsOfNetworks: networks.map((n) => networkLabel(n.network, n.instance)),
     ...comparisons, computeSeconds: (Date.now() - t0) / 1000,
   };

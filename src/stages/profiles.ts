@@ -55,6 +55,16 @@ export interface ActivityConfig {
    * paper's largest count (666).
    */
   pcaImages: number;
+  /**
+   * Most samples in any Gram matrix of the section 2.4-2.5 analyses: per
+   * classification group of Figure 7 (layer and cross-layer dimensionality)
+   * and the fit of Figure 6's PCs (Figure 9's cloud sizes use at most 100
+   * images of each condition, `CLOUD_SIZE_IMAGES`). Larger
+   * groups use a seeded random subset, the same before and after recurrence.
+   * Cost per group and time step: the Gram matrices (samples² × units on the
+   * tensor backend) and their Cholesky factors (samples³/6 in JavaScript).
+   */
+  dimensionalitySamples: number;
 }
 
 /**
@@ -173,7 +183,7 @@ const PROFILES: Record<ProfileName, Profile> = {
       evalImages: 50,
       tuneImages: 30,
     },
-    activity: { images: 40, pcaImages: 40 },
+    activity: { images: 40, pcaImages: 40, dimensionalitySamples: 100 },
     gated: {
       grcnn: {
         config: SMOKE_GRCNN_CONFIG,
@@ -210,7 +220,7 @@ const PROFILES: Record<ProfileName, Profile> = {
       evalImages: 300,
       tuneImages: 200,
     },
-    activity: { images: 500, pcaImages: 250 },
+    activity: { images: 500, pcaImages: 250, dimensionalitySamples: 300 },
     gated: {
       grcnn: {
         config: GRCNN_MNIST_CONFIG,
@@ -247,7 +257,7 @@ const PROFILES: Record<ProfileName, Profile> = {
       evalImages: 10000,
       tuneImages: 1000,
     },
-    activity: { images: 1000, pcaImages: 1000 },
+    activity: { images: 1000, pcaImages: 1000, dimensionalitySamples: 2000 },
     gated: {
       grcnn: {
         config: GRCNN_MNIST_CONFIG,
@@ -391,6 +401,7 @@ export function checkProfileNumbers(profile: Profile, prefix = ''): void {
     checkNumber(profile.activity.images, at('activity.images'), { integer: true, min: 2 });
     checkNumber(profile.activity.pcaImages, at('activity.pcaImages'), { integer: true, min: 1, max: profile.activity.images });
     checkModelRecoveryConfig(profile.modelRecovery, at('modelRecovery'));
+    checkNumber(profile.activity.dimensionalitySamples, at('activity.dimensionalitySamples'), { integer: true, min: 5 });
   } catch (err) {
     if (err instanceof TypeError) throw new ArgumentError(`${prefix}a settings object is missing (${err.message})`);
     throw err;

@@ -29,8 +29,9 @@ import { figModelRecovery } from '../figures/figRecovery';
 import { figAugmentation, figGrcnnIterations } from '../figures/figGated';
 import { fig2b, fig2cd } from '../figures/figBehaviour';
 import { fig3a, fig3b, fig3c, fig4a, fig4b, fig4c, fig4d, fig4e } from '../figures/figActivity';
-import { accuracyClaims, activityClaims, gainClaims, gatedClaims, modelRecoveryClaims } from '../recurrence/claims';
+import { accuracyClaims, activityClaims, gainClaims, gatedClaims, layerClaims, modelRecoveryClaims } from '../recurrence/claims';
 import { pooledConfusion } from '../analysis/modelRecovery';
+import { fig5, fig6, fig7a, fig7b, fig9 } from '../figures/figLayers';
 
 /** A stage's cost in the manifest. */
 export interface StageRecord {
@@ -156,6 +157,10 @@ export async function reproduce(profile: Profile, options: ReproduceOptions = {}
     const all = [await fig2a(recurrence.records), await fig2b(recurrence.records), cd.c, cd.d, await fig3a(activity[0]!), await fig3b(activity[0]!), c3.figure, await fig4a(activity), await fig4b(activity), await fig4c(activity), await fig4d(activity), e4.figure];
     for (const fig of all) figures.push(path.relative(projectRoot(), saveFigure(fig, figuresDir(profile)).png));
   });
+  await stage('figures-fig5-7', async () => {
+    const all = [await fig5(activity), await fig6(activity[0]!), await fig7a(activity), await fig7b(activity), await fig9(activity[0]!)];
+    for (const fig of all) figures.push(path.relative(projectRoot(), saveFigure(fig, figuresDir(profile)).png));
+  });
   const gated = await stage('gated', () => ensureGated(profile, jobOptions));
   saveResult('gated', gated);
   const augmentation = await stage('augmentation', () => ensureAugmentation(profile, jobOptions));
@@ -174,7 +179,7 @@ export async function reproduce(profile: Profile, options: ReproduceOptions = {}
     ...gatedClaims({ records: recurrence.records, activity, grcnn: gated.runs.flatMap((r) => r.records), robustness: augmentation.cores.flatMap((c) => c.robustness), augmentedRecurrence: augmentation.recurrence }),
     ...modelRecoveryClaims(pooledConfusion(recovery), recoveryPredictivity(recovery)),
   ];
-  saveResult('claims', { claims: [...accuracyClaims(recurrence.records), ...gainClaims(recurrence.records), ...activityClaims(activity), ...ownClaims] });
+  saveResult('claims', { claims: [...accuracyClaims(recurrence.records), ...gainClaims(recurrence.records), ...activityClaims(activity), ...layerClaims(activity), ...ownClaims] });
 
   const finished = new Date();
   const manifest: Manifest = {
