@@ -65,7 +65,8 @@ function standIns(): { bin: string; log: string } {
   fs.mkdirSync(bin);
   fs.mkdirSync(log);
   fs.writeFileSync(path.join(bin, 'node'), `#!/usr/bin/env bash
-printf '%s\\0' "$@" >> "$LOG/node.log"; echo >> "$LOG/node.log"
+# Parallel jobs append whole records: a record (the job's JSON runs to kilobytes) takes several writes.
+{ flock 9; printf '%s\\0' "$@" >> "$LOG/node.log"; echo >> "$LOG/node.log"; } 9>> "$LOG/node.lock"
 if [ -n "\${FAIL_ON:-}" ] && [[ "$*" == *"$FAIL_ON"* ]]; then exit 1; fi
 `, { mode: 0o755 });
   fs.writeFileSync(path.join(bin, 'sbatch'), `#!/usr/bin/env bash
