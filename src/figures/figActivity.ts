@@ -69,11 +69,14 @@ export async function fig3b(core: CoreActivity): Promise<Figure> {
   const nets = core.networks.filter((n) => n.instance === 0);
   const points = nets.flatMap((n) => n.layer1Projection.map((p) => ({ ...p, panel: n.network })));
   const domain = extent(core.layer1Projection, 0.35);
-  const outside = nets.map((n) => ({ network: n.network, outside: n.layer1Projection.filter((p) => p.pc1 < domain.x[0] || p.pc1 > domain.x[1] || p.pc2 < domain.y[0] || p.pc2 > domain.y[1]).length, of: n.layer1Projection.length }));
+  const isOutside = (p: GroupPoint) => p.pc1 < domain.x[0] || p.pc1 > domain.x[1] || p.pc2 < domain.y[0] || p.pc2 > domain.y[1];
+  const outside = nets.map((n) => ({ network: n.network, outside: n.layer1Projection.filter(isOutside).length, of: n.layer1Projection.length }));
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: { text: 'Figure 3B: layer-1 representation after recurrence (last step)', subtitle: [`core ${core.core}, instance A; the plane and the axes of Figure 3A`, `means outside the frame: ${outside.filter((o) => o.outside).map((o) => `${o.network} ${o.outside}/${o.of}`).join(', ') || 'none'}`] },
-    data: { values: points },
+    // Means outside the frame are named in the subtitle and kept in the data file, not drawn: a clipped point
+    // thousands of pixels off the canvas (LR-SS's, in the quick run) makes the PNG rasteriser (resvg) abort.
+    data: { values: points.filter((p) => !isOutside(p)) },
     facet: { field: 'panel', type: 'nominal', sort: nets.map((n) => n.network), title: null, header: { labelFontWeight: 'bold' } },
     columns: 4,
     spec: { width: 170, height: 150, ...scatter(domain) },
