@@ -175,7 +175,8 @@ function curveSpec(rows: ReturnType<typeof curveRows>, types: string[], x: Recor
     width: 380,
     height: 250,
     layer: [
-      { mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color: { ...colour, legend: null }, detail: dash } },
+      // The same colour channel as the lines, legend included: a `legend: null` here removes the merged legend of both layers.
+      { mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { ...y, field: 'lo' }, y2: { field: 'hi' }, color: colour, detail: dash } },
       { mark: { type: 'line', strokeWidth: 1.6 }, encoding: { x, y, color: colour, detail: dash, tooltip: [{ field: 'network' }, { field: 'x' }, { field: 'mean', format: '.3f' }] } },
       ...extra,
     ],
