@@ -36,7 +36,7 @@ function scatter(domain: { x: [number, number]; y: [number, number] } | null) {
 }
 
 /** Extent of points, widened by `margin` of its width on each side. */
-function extent(points: readonly GroupPoint[], margin = 0.15): { x: [number, number]; y: [number, number] } {
+export function extent(points: readonly GroupPoint[], margin = 0.15): { x: [number, number]; y: [number, number] } {
   const span = (v: number[]): [number, number] => {
     const lo = Math.min(...v);
     const hi = Math.max(...v);

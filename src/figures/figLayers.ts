@@ -4,15 +4,19 @@
  * and after recurrence, layer and cross-layer dimensionality, and how each
  * noise type's cloud of images sits and moves.
  */
-import type { CoreActivity, GroupPoint } from '../recurrence/activity';
+import type { CoreActivity } from '../recurrence/activity';
 import { DIMENSIONALITY_GROUPS, LAYER_PAIRS, pairLabel, PAPER_UNIT_FRACTION, SUBSAMPLED_LAYERS } from '../recurrence/layers';
 import {
   CATEGORY_TEST, CHANGE_TEST, categoryDifferences, denoisingBars, DIMENSIONALITY_ALPHA, RatioBar, ratioBars, RatioKind, subsampleShift,
 } from '../recurrence/layerSummary';
 import { LAYER_NAMES, LayerName } from '../recurrence/recording';
 import { NOISE_TYPES } from '../noise/degrade';
+import { extent as pointExtent } from './figActivity';
 import { NOISE_COLOURS, typesPresent } from './figBehaviour';
 import { makeFigure, type Figure, type TopLevelSpec } from './figure';
+
+/** Margin of Figure 6's planes around their points (a fraction of the extent on each side). */
+const LAYER_PLANE_MARGIN = 0.08;
 
 /** How the figures name the layers (the paper's "layer 1" … "layer 4"). */
 export const LAYER_LABELS: Record<LayerName, string> = { r1: 'layer 1', r2: 'layer 2', r3: 'layer 3', logits: 'layer 4 (logits)' };
@@ -76,17 +80,6 @@ export async function fig5(cores: readonly CoreActivity[]): Promise<Figure> {
   return makeFigure('fig5-denoising', spec, { cores: cores.length, bars });
 }
 
-/** Extent of points, widened by `margin` of its width on each side. */
-function extent(points: readonly GroupPoint[], margin = 0.08): { x: [number, number]; y: [number, number] } {
-  const span = (v: number[]): [number, number] => {
-    const lo = Math.min(...v);
-    const hi = Math.max(...v);
-    const pad = (hi - lo || 1) * margin;
-    return [lo - pad, hi + pad];
-  };
-  return { x: span(points.map((p) => p.pc1)), y: span(points.map((p) => p.pc2)) };
-}
-
 /**
  * Figure 6: per layer, class × noise-type means on the top 2 PCs of step-0
  * activity to clean and noisy images, at step 0 and at the last step of
@@ -102,7 +95,7 @@ export async function fig6(core: CoreActivity, options: { types?: readonly strin
   const nets = core.networks.filter((n) => n.instance === 0 && wanted.includes(n.network));
   const panels = [{ title: 'feedforward (step 0)', own: false, points: (l: LayerName) => core.layerProjections[l] },
     ...nets.map((n) => ({ title: `${n.network} (last step)${ownScale.includes(n.network) ? ', own scale' : ''}`, own: ownScale.includes(n.network), points: (l: LayerName) => n.layerProjections[l] }))];
-  const shared = Object.fromEntries(LAYER_NAMES.map((l) => [l, extent(panels.filter((p) => !p.own).flatMap((p) => p.points(l)))])) as Record<LayerName, ReturnType<typeof extent>>;
+  const shared = Object.fromEntries(LAYER_NAMES.map((l) => [l, pointExtent(panels.filter((p) => !p.own).flatMap((p) => p.points(l)), LAYER_PLANE_MARGIN)])) as Record<LayerName, ReturnType<typeof pointExtent>>;
   const spec = {
     $schema: SCHEMA,
     title: {
@@ -114,7 +107,7 @@ export async function fig6(core: CoreActivity, options: { types?: readonly strin
     },
     vconcat: LAYER_NAMES.map((layer) => ({
       hconcat: panels.map((panel, k) => {
-        const domain = panel.own ? extent(panel.points(layer)) : shared[layer];
+        const domain = panel.own ? pointExtent(panel.points(layer), LAYER_PLANE_MARGIN) : shared[layer];
         return {
           ...(layer === 'r1' ? { title: { text: panel.title, fontSize: 12 } } : {}),
           width: 140,

@@ -50,6 +50,23 @@ export function checkTrainingConfig(cfg: TrainingConfig, where: string): void {
 }
 
 /** What a finished file records about its training. */
+/** What a training run cost and reached (from the training loop's record). */
+export interface TrainingSummary {
+  batches: number;
+  batchSize: number;
+  /** Seconds of training when it was trained (summed over resumed sessions; possibly by an earlier run). */
+  trainSeconds: number;
+  imagesPerSec: number;
+  /** Mean loss over the first and the last 100 batches. */
+  initialLoss: number;
+  finalLoss: number;
+}
+
+/** The summary of a finished training loop. */
+export function trainingSummary(info: LoopInfo, config: { batches: number; batchSize: number }): TrainingSummary {
+  return { batches: config.batches, batchSize: config.batchSize, trainSeconds: info.trainSeconds, imagesPerSec: info.imagesPerSec, initialLoss: info.initialLoss, finalLoss: info.finalLoss };
+}
+
 export interface LoopInfo {
   hash: string;
   /** Seconds spent training (summed over resumed sessions). */

@@ -14,6 +14,7 @@
  * {@link STUDY_LEVEL}; the summaries average instances of one core (the
  * studies run on one core, so there is no spread over cores).
  */
+import type { TrainingSummary } from '../model/trainLoop';
 import { ArgumentError, checkKnownKeys, checkNumber } from '../check';
 import { mean } from '../analysis/stats';
 import { NOISE_TYPES, NoiseType } from '../noise/degrade';
@@ -123,16 +124,7 @@ export function summariseEndpoints(instances: readonly InstanceEndpoints[]): End
 }
 
 /** What a training run cost and reached. */
-export interface StudyTraining {
-  batches: number;
-  batchSize: number;
-  /** Seconds of training when it was trained (possibly by an earlier run). */
-  trainSeconds: number;
-  imagesPerSec: number;
-  /** Mean loss over the first and the last 100 batches. */
-  initialLoss: number;
-  finalLoss: number;
-}
+export type StudyTraining = TrainingSummary;
 
 /** One FB-PC instance of a variant. */
 export interface FbpcVariantInstance extends InstanceEndpoints {

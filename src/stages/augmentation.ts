@@ -33,7 +33,8 @@ import { assertRecurrenceType, DEFAULT_RULE_SETTINGS, RECURRENCE_SPECS, Recurren
 import { CoreRobustnessRecord } from '../recurrence/robustness';
 import { trainRecurrentWeights } from '../recurrence/train';
 import { coresDir, ensureCalibration, ensureCores } from './cores';
-import { ALL_LEVELS, degradedSets, TrainingSummary, trainingSummary } from './gated';
+import { ALL_LEVELS, degradedSets } from './gated';
+import { type TrainingSummary, trainingSummary } from '../model/trainLoop';
 import { Job, Phase, registerJobKind, runPhase, RunJobsOptions } from './jobs';
 import { jobIndex, jobProfile, Profile, runDir } from './profiles';
 

@@ -23,7 +23,7 @@ import { cachedJson } from '../io/lock';
 import { createProgress } from '../io/progress';
 import { grcnnAccuracyByIterations, LabelledImages } from '../model/evaluate';
 import { GrcnnKey, trainGrcnn } from '../model/trainGrcnn';
-import { LoopInfo } from '../model/trainLoop';
+import { type TrainingSummary, trainingSummary } from '../model/trainLoop';
 import { disposeWeightTensors } from '../model/weightSource';
 import { Calibration, noiseParam } from '../noise/calibrate';
 import { degradeImages, NOISE_TYPES, NUM_LEVELS } from '../noise/degrade';
@@ -56,23 +56,6 @@ export function degradedSets(test: ImageSet, calibration: Calibration, fillValue
       images: { pixels: degradeImages(test, noise, noiseParam(calibration, noise, level), { seed: calibration.seed, level, fillValue }), labels: test.labels },
     }));
   });
-}
-
-/** What a training run cost and reached (from the training loop's record). */
-export interface TrainingSummary {
-  batches: number;
-  batchSize: number;
-  /** Seconds of training when it was trained (summed over resumed sessions; possibly by an earlier run). */
-  trainSeconds: number;
-  imagesPerSec: number;
-  /** Mean loss over the first and the last 100 batches. */
-  initialLoss: number;
-  finalLoss: number;
-}
-
-/** The summary of a finished training loop. */
-export function trainingSummary(info: LoopInfo, config: { batches: number; batchSize: number }): TrainingSummary {
-  return { batches: config.batches, batchSize: config.batchSize, trainSeconds: info.trainSeconds, imagesPerSec: info.imagesPerSec, initialLoss: info.initialLoss, finalLoss: info.finalLoss };
 }
 
 /** One trained and evaluated GRCNN. */

@@ -28,7 +28,7 @@ import { hashConfig, writeFileAtomic } from '../io/cache';
 import { cachedJson } from '../io/lock';
 import { createProgress } from '../io/progress';
 import { CoreWeights, disposeWeights } from '../model/core';
-import { LoopInfo } from '../model/trainLoop';
+import { trainingSummary } from '../model/trainLoop';
 import { Calibration } from '../noise/calibrate';
 import { NOISE_TYPES } from '../noise/degrade';
 import { Endpoints, networkEndpoints } from '../recurrence/endpoints';
@@ -36,7 +36,7 @@ import { disposeNetwork, makeNetwork } from '../recurrence/networks';
 import { assertRecurrenceType, decoderReach, PredictiveRule, RECURRENCE_SPECS, RecurrenceType } from '../recurrence/rules';
 import {
   applyFbpcVariant, checkFbpcVariant, FBPC_VARIANTS, FbpcVariant, FbpcVariantInstance, FbpcVariantResult, fbpcVariantMarkdown, FbpcVariantStudy,
-  InstanceEndpoints, STUDY_LEVEL, StudyTraining, TRAINING_LENGTH_TYPES, TrainingLengthResult, TrainingLengthStudy, trainingLengthMarkdown,
+  InstanceEndpoints, STUDY_LEVEL, TRAINING_LENGTH_TYPES, TrainingLengthResult, TrainingLengthStudy, trainingLengthMarkdown,
 } from '../recurrence/studies';
 import { loadRecurrence, reconstructionError, recurrenceSeed, TrainedRecurrence } from '../recurrence/train';
 import { coreKeyOf, ensureCalibration, ensureCores, loadProfileCore } from './cores';
@@ -110,10 +110,6 @@ function instanceEndpoints(instance: number, endpoints: (set: DegradedSet) => En
       return { noise, ...endpoints(set) };
     }),
   };
-}
-
-function studyTraining(info: LoopInfo, config: { batches: number; batchSize: number }): StudyTraining {
-  return { batches: config.batches, batchSize: config.batchSize, trainSeconds: info.trainSeconds, imagesPerSec: info.imagesPerSec, initialLoss: info.initialLoss, finalLoss: info.finalLoss };
 }
 
 /** Trained weights of a profile that the study's first phase must have made. */
@@ -192,7 +188,7 @@ async function fbpcVariantJob(params: Record<string, unknown>): Promise<FbpcVari
       tf.dispose(Object.values(initial));
       const reconstruction = reconstructionMse(rule, weights, clean.images.pixels, images);
       disposeNetwork(net);
-      return { ...endpoints, reconstruction, reach, training: studyTraining(trained.info, edited.recurrence.decoder) };
+      return { ...endpoints, reconstruction, reach, training: trainingSummary(trained.info, edited.recurrence.decoder) };
     });
     progress.finish();
     disposeWeights(weights);
@@ -269,7 +265,7 @@ async function trainingLengthJob(params: Record<string, unknown>): Promise<Train
         return e;
       }, sets);
       disposeNetwork(net);
-      return { ...endpoints, training: studyTraining(trained.info, config) };
+      return { ...endpoints, training: trainingSummary(trained.info, config) };
     });
     progress.finish();
     disposeWeights(weights);
