@@ -54,6 +54,20 @@ export interface PcaResult {
 }
 
 /**
+ * The factor that scales an axis to unit length with the sign convention of
+ * both PCA paths: its largest-magnitude entry positive.
+ */
+function unitSignScale(row: Float64Array): number {
+  let norm = 0;
+  let top = 0;
+  for (let j = 0; j < row.length; j++) {
+    norm += row[j]! * row[j]!;
+    if (Math.abs(row[j]!) > Math.abs(row[top]!)) top = j;
+  }
+  return (row[top]! < 0 ? -1 : 1) / Math.sqrt(norm);
+}
+
+/**
  * PCA of row-major `data` of shape `[samples, units]` (at least 2 samples).
  * See {@link PcaResult} for the conventions of the result. Throws when the
  * data are constant or when more components are asked for than the data
@@ -96,13 +110,7 @@ export function pca(data: NumericArray, shape: ActivityShape, options: PcaOption
   const components = new Float32Array(k * p);
   for (let c = 0; c < k; c++) {
     const row = axes.subarray(c * p, (c + 1) * p);
-    let norm = 0;
-    let top = 0;
-    for (let j = 0; j < p; j++) {
-      norm += row[j]! * row[j]!;
-      if (Math.abs(row[j]!) > Math.abs(row[top]!)) top = j;
-    }
-    const f = (row[top]! < 0 ? -1 : 1) / Math.sqrt(norm);
+    const f = unitSignScale(row);
     for (let j = 0; j < p; j++) components[c * p + j] = row[j]! * f;
   }
   const variances = Float64Array.from(values.subarray(0, k), (v) => v / (n - 1));
@@ -317,13 +325,7 @@ export function principalAxesFloat64(data: NumericArray, shape: ActivityShape, o
       for (let j = 0; j < p; j++) row[j]! += u * xc[i * p + j]!;
     }
     else for (let j = 0; j < p; j++) row[j] = vectors[j * p + c]!;
-    let norm = 0;
-    let top = 0;
-    for (let j = 0; j < p; j++) {
-      norm += row[j]! * row[j]!;
-      if (Math.abs(row[j]!) > Math.abs(row[top]!)) top = j;
-    }
-    const f = (row[top]! < 0 ? -1 : 1) / Math.sqrt(norm);
+    const f = unitSignScale(row);
     for (let j = 0; j < p; j++) row[j]! *= f;
   }
   return { axes, variances: Float64Array.from(values.subarray(0, k), (v) => v / (n - 1)), rank };
