@@ -27,7 +27,7 @@ import { getProfile, type Profile } from '../src/stages/profiles';
 import { runFmriStage } from '../src/stages/fmri';
 import '../src/stages/recurrence';
 import { RECURRENCE_SPECS, trainedTypes } from '../src/recurrence/rules';
-import { tempDir as makeTempDir } from './helpers';
+import { childEnv, tempDir as makeTempDir } from './helpers';
 
 const CLI = path.join(__dirname, '..', 'src', 'cli.js');
 
@@ -55,13 +55,6 @@ function tinyProfile(): Profile {
 const tiny = tinyProfile();
 let base = '';
 const baseResults: { core?: { testAccuracy: number; info: { finalLoss: number } }; pixel?: unknown; pixelEvaluation?: unknown } = {};
-
-/** The environment of a child run: this one without any REPRO_ or MNIST_ setting, plus `extra`. */
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('REPRO_') && k !== 'MNIST_DIR' && k !== 'NODE_OPTIONS') env[k] = v;
-  return { ...env, ...extra };
-}
 
 interface Run {
   code: number | null;

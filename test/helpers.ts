@@ -10,6 +10,13 @@ export function tempDir(prefix = 'repro-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** The environment of a child `repro` run: this one without any REPRO_ or MNIST_DIR setting (nor NODE_OPTIONS), plus `extra`. */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('REPRO_') && k !== 'MNIST_DIR' && k !== 'NODE_OPTIONS') env[k] = v;
+  return { ...env, ...extra };
+}
+
 /** Asserts two arrays agree elementwise within `atol + rtol·|expected|`. */
 export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-4, rtol = 1e-4, what = 'values'): void {
   assert.equal(actual.length, expected.length, `${what}: length ${actual.length} vs ${expected.length}`);

@@ -22,7 +22,7 @@ import { getProfile, type Profile } from '../src/stages/profiles';
 import type { Manifest } from '../src/stages/reproduce';
 import { reproductionPhases } from '../src/stages/reproduce';
 import { jobList } from '../src/stages/schedulers';
-import { tempDir as makeTempDir } from './helpers';
+import { childEnv, tempDir as makeTempDir } from './helpers';
 
 const CLI = path.join(__dirname, '..', 'src', 'cli.js');
 
@@ -35,13 +35,6 @@ function tempDir(prefix: string): string {
 after(() => {
   for (const dir of scratch) fs.rmSync(dir, { recursive: true, force: true });
 });
-
-/** The environment of a child run: this one without any REPRO_ or MNIST_ setting, plus `extra`. */
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('REPRO_') && k !== 'MNIST_DIR' && k !== 'NODE_OPTIONS') env[k] = v;
-  return { ...env, ...extra };
-}
 
 /** GNU parallel must be installed (`npm run setup` installs Debian's `parallel`). */
 function assertGnuParallel(): void {
