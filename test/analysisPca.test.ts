@@ -6,7 +6,7 @@ import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { componentsFor, cumulativeExplained, pca, PcaResult, principalAxesFloat64, project, reconstruct } from '../src/analysis/pca';
+import { componentsFor, cumulativeExplained, pca, PcaResult, principalAxesFloat64, project, reconstruct, reconstructions } from '../src/analysis/pca';
 import { initBackend } from '../src/backend';
 import { Rng } from '../src/random';
 import { assertClose, assertNoLeak } from './helpers';
@@ -134,6 +134,28 @@ test('pca: conventions (orthonormal rows, sign, cumulative explained variance) a
   assert.throws(() => project(x.subarray(0, 10 * (units - 1)), { samples: 10, units: units - 1 }, r), /project: data has 1299 units but the PCA has 1300/);
   assert.throws(() => pca(x, { samples, units: units + 1 }), /pca: data has 65000 values, expected \[samples 50, units 1301\]/);
   assert.throws(() => pca(x, shape, { components: 50 }), /components must be an integer in \[1, 49\]/);
+});
+
+test('reconstructions: each count equals its own reconstruct (incremental sums, float32 rounding), mean at 0, bad counts refused', () => {
+  const rng = new Rng(23);
+  // More rows than one matMul block (256) so the blocks are exercised; a grid like Figure 4D's with a repeated gap.
+  const [samples, units] = [300, 700];
+  const x = Float32Array.from({ length: samples * units }, (_, i) => rng.normal() * (1 + (i % units) / 50) + (i % 5));
+  const shape = { samples, units };
+  const r = pca(x, shape);
+  const ks = [0, 1, 2, 5, 10, 50, 200, r.k];
+  const seen: number[] = [];
+  assertNoLeak(() => {
+    reconstructions(x, shape, r, ks, (k, rebuilt) => {
+      seen.push(k);
+      const want = reconstruct(x, shape, r, k);
+      assertClose(rebuilt, want, 2e-5 * maxAbs(x), 0, `k = ${k}`);
+    });
+    return null;
+  }, 'reconstructions');
+  assert.deepEqual(seen, ks);
+  assert.throws(() => reconstructions(x, shape, r, [0, 5, 5], () => {}), /increasing integers, got \[0, 5, 5\]/);
+  assert.throws(() => reconstructions(x, shape, r, [0, r.k + 1], () => {}), /reconstructions: k must be an integer in \[0, 299\]/);
 });
 
 test('pca: both routes (Gram of samples or of units) agree on the same data', () => {

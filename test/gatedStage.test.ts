@@ -6,7 +6,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { initBackend } from '../src/backend';
 import { AUGMENTATIONS } from '../src/augment/train';
 import { figAugmentation, figGrcnnIterations } from '../src/figures/figGated';
@@ -16,7 +15,7 @@ import { augmentationPhases, ensureAugmentation, GAIN_LEVEL } from '../src/stage
 import { ensureGated, gatedPhases } from '../src/stages/gated';
 import { phaseCommands } from '../src/stages/jobs';
 import { getProfile } from '../src/stages/profiles';
-import { tempDir } from './helpers';
+import { fileTimes, tempDir } from './helpers';
 
 const root = tempDir('repro-gated-stage-');
 const savedRoot = process.env.REPRO_ROOT;
@@ -32,19 +31,6 @@ after(() => {
 });
 
 /** Every file under `dir` with its modification time. */
-function snapshot(dir: string): Map<string, number> {
-  const out = new Map<string, number>();
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.set(p, fs.statSync(p).mtimeMs);
-    }
-  };
-  walk(dir);
-  return out;
-}
-
 test('the phases carry the whole profile, one job per variant, augmentation, core, type and instance', () => {
   const profile = getProfile('smoke');
   const phases = [...gatedPhases(profile), ...augmentationPhases(profile)];
@@ -96,12 +82,12 @@ test('smoke: the GRCNN and augmentation stages run end to end, then load from th
     }
   }
 
-  const files = snapshot(root);
+  const files = fileTimes(root);
   const again = Date.now();
   assert.deepEqual(await ensureGated(profile, { inProcess: true }), gated);
   assert.deepEqual(await ensureAugmentation(profile, { inProcess: true }), augmentation);
   const cachedSeconds = (Date.now() - again) / 1000;
-  assert.deepEqual(snapshot(root), files, 'the second call writes nothing');
+  assert.deepEqual(fileTimes(root), files, 'the second call writes nothing');
   assert.ok(cachedSeconds < firstSeconds / 5, `cached call took ${cachedSeconds}s, first ${firstSeconds}s`);
 
   const dir = tempDir();

@@ -48,3 +48,17 @@ export function assertNoLeak<T>(fn: () => T, what: string): T {
   assert.equal(tf.memory().numTensors, before, `${what} leaked ${tf.memory().numTensors - before} tensors`);
   return out;
 }
+
+/** Every file under `dir` (recursively) with its modification time: compare two snapshots to show a call wrote nothing. */
+export function fileTimes(dir: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.set(p, fs.statSync(p).mtimeMs);
+    }
+  };
+  walk(dir);
+  return out;
+}

@@ -14,7 +14,7 @@ import { NOISE_TYPES } from '../src/noise/degrade';
 import { FBPC_VARIANTS, fbpcVariantRows, fbpcVariantSummary, TRAINING_LENGTH_TYPES, trainingLengthRows, trainingLengthSummary } from '../src/recurrence/studies';
 import { getProfile, Profile } from '../src/stages/profiles';
 import { ensureFbpcVariantStudy, ensureTrainingLengthStudy, loadStudies, studiesDir, writeFbpcVariantStudy, writeTrainingLengthStudy } from '../src/stages/studies';
-import { tempDir } from './helpers';
+import { fileTimes, tempDir } from './helpers';
 
 const root = tempDir('repro-studies-');
 const savedRoot = process.env.REPRO_ROOT;
@@ -43,19 +43,6 @@ function reduced(): Profile {
 }
 
 /** Modification times of every file under `dir`. */
-function mtimes(dir: string): Map<string, number> {
-  const out = new Map<string, number>();
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out.set(p, fs.statSync(p).mtimeMs);
-    }
-  };
-  walk(dir);
-  return out;
-}
-
 test('smoke: the FB-PC variant study gives one row per variant, its files and figure, then loads from the cache', async () => {
   const profile = reduced();
   const study = await ensureFbpcVariantStudy(profile, { inProcess: true });
@@ -87,10 +74,10 @@ test('smoke: the FB-PC variant study gives one row per variant, its files and fi
   assert.match(fbpcVariantSummary(study), /default reading gives a mean level-5 gain of [+−]\d/);
   assert.deepEqual(loadStudies('smoke').fbpcVariants, JSON.parse(JSON.stringify(study)));
 
-  const before = mtimes(path.join(root, 'data'));
+  const before = fileTimes(path.join(root, 'data'));
   const again = await ensureFbpcVariantStudy(profile, { inProcess: true });
   assert.deepEqual(again, study);
-  const after = mtimes(path.join(root, 'data'));
+  const after = fileTimes(path.join(root, 'data'));
   assert.deepEqual([...after].filter(([f, t]) => before.get(f) !== t && !f.endsWith('manifest.json')), [], 'nothing recomputed');
 });
 

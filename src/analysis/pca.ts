@@ -226,6 +226,50 @@ export function reconstruct(data: NumericArray, shape: ActivityShape, result: Pc
 }
 
 /**
+ * {@link reconstruct} at each of an increasing list of component counts `ks`,
+ * built incrementally: the scores are projected once and each step adds only
+ * the components since the previous count, so the cost is that of one
+ * reconstruction with the largest k instead of one per entry (Figure 4D's
+ * curve). `visit(k, rebuilt)` receives a buffer that the next step
+ * overwrites: copy it to keep it, never modify it. Equal to
+ * `reconstruct(data, shape, result, k)` up to float32 rounding of the sums.
+ */
+export function reconstructions(data: NumericArray, shape: ActivityShape, result: PcaResult, ks: readonly number[], visit: (k: number, rebuilt: Float32Array) => void): void {
+  ks.forEach((k, i) => {
+    if (!Number.isInteger(k) || (i > 0 && k <= ks[i - 1]!)) throw new Error(`reconstructions: component counts must be increasing integers, got [${ks.join(', ')}]`);
+  });
+  if (ks.length === 0) return;
+  const kMax = ks.at(-1)!;
+  checkData('reconstructions', data, shape, result, ks[0]!);
+  checkK('reconstructions', result, kMax);
+  const { samples: n, units: p } = shape;
+  const scores = project(data, shape, result, kMax);
+  const out = new Float32Array(n * p);
+  for (let i = 0; i < n; i++) out.set(result.mean, i * p);
+  let done = 0;
+  for (const k of ks) {
+    if (k > done) {
+      const width = k - done;
+      tf.tidy(() => {
+        const axes = tf.tensor2d(result.components.subarray(done * p, k * p), [width, p]);
+        for (let s = 0; s < n; s += ROWS) {
+          const e = Math.min(n, s + ROWS);
+          const block = new Float32Array((e - s) * width);
+          for (let r = s; r < e; r++) for (let c = 0; c < width; c++) block[(r - s) * width + c] = scores[r * kMax + done + c]!;
+          const rows = tf.matMul(tf.tensor2d(block, [e - s, width]), axes);
+          const added = rows.dataSync() as Float32Array;
+          rows.dispose();
+          const base = s * p;
+          for (let j = 0; j < added.length; j++) out[base + j] = out[base + j]! + added[j]!;
+        }
+      });
+      done = k;
+    }
+    visit(k, out);
+  }
+}
+
+/**
  * The number of components needed to recover `fraction` of a performance gap
  * (Figure 4D/E: "PCs needed to reach 85% of the performance gap").
  *

@@ -20,7 +20,7 @@ import { groupMeans, selectRows } from '../analysis/representation';
 import { mean, sampleSd } from '../analysis/stats';
 import { histogram, influenceCorrelation } from '../analysis/influence';
 import { incorrectLabelAgreement, logitDifferenceCorrelation } from '../analysis/behaviour';
-import { pca, PcaResult, reconstruct, componentsFor } from '../analysis/pca';
+import { pca, PcaResult, reconstructions, componentsFor } from '../analysis/pca';
 import { orthonormalBasis, subspaceAlignment } from '../analysis/subspace';
 
 /** The level the analyses use (section 2.1: "The rest of the analyses will use images with noise level 5"). */
@@ -283,19 +283,22 @@ export function analyseNetwork(
   const pcaLabels = Int32Array.from(sampleRows, (r) => set.labels[r]!);
   const accuracyOf = (logits: Float32Array) => argmaxRows(logits).reduce((h, c, i) => h + (c === pcaLabels[i] ? 1 : 0), 0) / pcaRows.length;
   const ffR1 = selectRows(first.r1, { samples, units: LAYER_UNITS.r1 }, sampleRows);
-  const accuracyWith = (k: number) => {
-    const rebuilt = reconstruct(pcaInfluence, r1Shape, all, k);
-    for (let i = 0; i < rebuilt.length; i++) rebuilt[i] = rebuilt[i]! + ffR1[i]!;
-    return accuracyOf(logitsFromLayer1(coreWeights, rebuilt));
-  };
+  // Accuracy with the influence rebuilt from k components added to the feedforward r1, for every k of the grid but the last (built incrementally).
+  const grid = componentGrid(all.k);
+  const accuracyAt = new Map<number, number>();
+  const r1 = new Float32Array(ffR1.length);
+  reconstructions(pcaInfluence, r1Shape, all, grid.filter((k) => k < all.k), (k, rebuilt) => {
+    for (let i = 0; i < r1.length; i++) r1[i] = rebuilt[i]! + ffR1[i]!;
+    accuracyAt.set(k, accuracyOf(logitsFromLayer1(coreWeights, r1)));
+  });
   const pick10 = (logits: Float32Array) => selectRows(logits, { samples, units: 10 }, sampleRows);
   const feedforwardAccuracy = accuracyOf(pick10(first.logits));
   const fullAccuracy = accuracyOf(logitsFromLayer1(coreWeights, selectRows(last.r1, { samples, units: LAYER_UNITS.r1 }, sampleRows)));
   const networkAccuracy = accuracyOf(pick10(last.logits));
   const gap = fullAccuracy - feedforwardAccuracy;
   // k = all components rebuilds the influence exactly (up to float32 rounding): that point is the full influence.
-  const curve = componentGrid(all.k).map((k) => {
-    const a = k === all.k ? fullAccuracy : accuracyWith(k);
+  const curve = grid.map((k) => {
+    const a = k === all.k ? fullAccuracy : accuracyAt.get(k)!;
     return { components: k, accuracy: a, fraction: gap > 0 ? (a - feedforwardAccuracy) / gap : NaN };
   });
   const k85 = gap > 0 ? componentsFor(curve.map((p) => p.accuracy), GAP_FRACTION, curve.map((p) => p.components)) : NaN;
