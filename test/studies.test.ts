@@ -13,8 +13,9 @@ import { disposeWeights, initCoreWeights, layer1Drive } from '../src/model/core'
 import { NOISE_TYPES } from '../src/noise/degrade';
 import { networkEndpoints } from '../src/recurrence/endpoints';
 import { disposeTaps, feedforwardNetwork, makeNetwork, runDynamics } from '../src/recurrence/networks';
-import { DEFAULT_RULE_SETTINGS, PredictiveOptions, PredictiveRule, RECURRENCE_SPECS } from '../src/recurrence/rules';
-import { checkFbpcVariant, FBPC_VARIANTS, InstanceEndpoints, summariseEndpoints } from '../src/recurrence/studies';
+import { DEFAULT_RULE_SETTINGS, PredictiveOptions, PredictiveRule, RECURRENCE_SPECS, RecurrenceType } from '../src/recurrence/rules';
+import { checkFbpcVariant, FBPC_VARIANTS, InstanceEndpoints, summariseEndpoints, TrainingLengthResult, TrainingLengthStudy } from '../src/recurrence/studies';
+import { Claim, trainingLengthClaims } from '../src/recurrence/claims';
 import { getProfile } from '../src/stages/profiles';
 import { fbpcVariantPhases, fbpcVariantProfile, trainingLengthPhases, trainingLengthProfile } from '../src/stages/studies';
 import { assertClose } from './helpers';
@@ -145,4 +146,35 @@ test('summariseEndpoints averages instances: gains are last − step 0 per type,
   assert.deepEqual(s.gains.map((g) => g.noise), [...NOISE_TYPES]);
   assertClose([s.meanGain, s.influence], [0.375, 0.75], 1e-12, 0);
   assert.throws(() => summariseEndpoints([]), /no instances/);
+});
+
+test('trainingLengthClaims judges each claim at the longest training and says when the verdict moves with length', () => {
+  const e = (first: number, last: number, meanInfluence: number) => ({ firstAccuracy: first, lastAccuracy: last, meanInfluence, images: 10 });
+  // One instance per row: every noise type gains `gain`; influence `influence`.
+  const result = (type: RecurrenceType, factor: number, gain: number, influence: number): TrainingLengthResult => ({
+    type, factor, batches: 10 * factor, batchSize: 8, core: 0, level: 5, images: 10, evalSeconds: 1, evalImagesPerSec: 1, computeSeconds: 1,
+    instances: [{ instance: 0, clean: e(0.9, 0.9, 0), noisy: NOISE_TYPES.map((noise) => ({ noise, ...e(0.5, 0.5 + gain, influence) })), training: {} as TrainingLengthResult['instances'][number]['training'] }],
+  });
+  const study: TrainingLengthStudy = {
+    profile: 'smoke', core: 0, level: 5, factors: [1, 4],
+    results: [
+      result('FB-TT', 1, 0.2, 0.02), result('LR-TT', 1, 0.3, 0.03), result('FB-PC', 1, -0.1, -0.01),
+      result('FB-TT', 4, 0.25, 0.2), result('LR-TT', 4, 0.35, 0.1), result('FB-PC', 4, 0.05, 0.02),
+    ],
+  };
+  const claims = trainingLengthClaims(study);
+  assert.equal(claims.length, 4);
+  const [fbpc, outperform, everyNoise, influence] = claims as [Claim, Claim, Claim, Claim];
+  assert.equal(fbpc.verdict, 'holds', 'FB-PC gains +5 points at 4x');
+  assert.match(fbpc.ours, /1x \(10 batches\): FB-PC -10\.0 points; 4x \(40 batches\): FB-PC 5\.0 points; verdict changes with length \(1x differs, 4x holds\)/);
+  assert.equal(outperform.verdict, 'holds');
+  assert.match(outperform.ours, /same verdict at every length/);
+  assert.equal(everyNoise.verdict, 'holds');
+  assert.equal(influence.verdict, 'holds', '.2 > .1 > .02 > 0 at 4x');
+  assert.match(influence.ours, /verdict changes with length/, 'at 1x LR-TT > FB-TT and FB-PC < 0');
+  for (const c of claims) assert.match(c.test, /judged at the longest training \(4x\)/);
+  // A factor missing a type is not judged; a study with no complete factor gives no claims.
+  const partial = { ...study, factors: [1, 4, 16], results: [...study.results, result('FB-TT', 16, -0.5, 0)] };
+  assert.deepEqual(trainingLengthClaims(partial).map((c) => c.verdict), claims.map((c) => c.verdict));
+  assert.deepEqual(trainingLengthClaims({ ...study, results: [result('FB-TT', 1, 0.2, 0.02)] }), []);
 });

@@ -14,6 +14,7 @@ import { type PredictivitySummary, RECOVERY_METHODS, type RecoveryConfusion, typ
 import { mean, successTailProbability } from '../analysis/stats';
 import { DENOISING_TEST, denoisingTest, DIMENSIONALITY_ALPHA, RatioBar, ratioBars, CHANGE_TEST } from './layerSummary';
 import type { LayerName } from './recording';
+import { TrainingLengthStudy, trainingLengthRows } from './studies';
 
 export type Verdict = 'holds' | 'differs' | 'untestable';
 
@@ -67,6 +68,38 @@ export function accuracyClaims(records: readonly AccuracyRecord[]): Claim[] {
     out.push({ section: '2.2', source: 'Figure 2B', claim: `random ${n === 'FB-R' ? 'feedback' : 'lateral'} recurrence (${n}) does not raise accuracy`, paper: 'no increase', ours: `level-5 gain ${pts(t.meanDifference)} points, p = ${t.pValue.toPrecision(2)}`, test: 'not (gain > 0 and p < .05), paired t-test at level 5', verdict: verdictOf(!(t.meanDifference > 0 && t.significant)) });
   }
   return out;
+}
+
+/**
+ * Claims the training-length study can test (one core, instances averaged, so
+ * no significance test): each is judged at the longest training, and its row
+ * says whether the verdict is the same at every length.
+ */
+export function trainingLengthClaims(study: TrainingLengthStudy): Claim[] {
+  const rows = trainingLengthRows(study);
+  const factors = [...new Set(rows.map((r) => r.factor))].sort((a, b) => a - b);
+  const row = (type: RecurrenceType, factor: number) => rows.find((r) => r.type === type && r.factor === factor);
+  const complete = factors.filter((f) => (['FB-TT', 'LR-TT', 'FB-PC'] as const).every((t) => row(t, f)));
+  if (complete.length === 0) return [];
+  const longest = complete.at(-1)!;
+  const where = `training-length study, core ${study.core}, level ${study.level}`;
+  const make = (claim: string, paper: string, test: string, value: (f: number) => string, ok: (f: number) => boolean): Claim => {
+    const verdicts = complete.map(ok);
+    const stable = verdicts.every((v) => v === verdicts.at(-1));
+    return {
+      section: '2.1, 2.3', source: where, claim, paper,
+      ours: `${complete.map((f) => `${f}x (${row('FB-TT', f)!.batches} batches): ${value(f)}`).join('; ')}; ${stable ? 'same verdict at every length' : `verdict changes with length (${complete.map((f, i) => `${f}x ${verdicts[i] ? 'holds' : 'differs'}`).join(', ')})`}`,
+      test: `${test}, judged at the longest training (${longest}x)`, verdict: verdictOf(ok(longest)),
+    };
+  };
+  const gain = (t: RecurrenceType, f: number) => row(t, f)!.meanGain;
+  const influence = (t: RecurrenceType, f: number) => row(t, f)!.influence;
+  return [
+    make('predictive feedback raises accuracy at level 5, at longer training', 'small significant gain', 'FB-PC mean gain over the 4 noise types > 0', (f) => `FB-PC ${pts(gain('FB-PC', f))} points`, (f) => gain('FB-PC', f) > 0),
+    make('task-trained networks outperform predictive feedback, at longer training', 'yes', 'smaller of FB-TT, LR-TT mean gains > FB-PC mean gain', (f) => `FB-TT ${pts(gain('FB-TT', f))}, LR-TT ${pts(gain('LR-TT', f))}, FB-PC ${pts(gain('FB-PC', f))} points`, (f) => Math.min(gain('FB-TT', f), gain('LR-TT', f)) > gain('FB-PC', f)),
+    make('task-trained feedback raises accuracy on every noise type, at longer training', 'all noise types', 'FB-TT gain > 0 on each of the 4 noise types', (f) => row('FB-TT', f)!.gains.map((g) => `${g.noise} ${pts(g.gain)}`).join(', '), (f) => row('FB-TT', f)!.gains.every((g) => g.gain > 0)),
+    make('mean layer-1 influence: FB-TT > LR-TT > FB-PC > 0, at longer training', '.19 > .10 > .02', 'mean influence ordered FB-TT > LR-TT > FB-PC > 0', (f) => (['FB-TT', 'LR-TT', 'FB-PC'] as const).map((t) => `${t} ${influence(t, f).toPrecision(2)}`).join(', '), (f) => influence('FB-TT', f) > influence('LR-TT', f) && influence('LR-TT', f) > influence('FB-PC', f) && influence('FB-PC', f) > 0),
+  ];
 }
 
 /** Section 2.2's claims on gains per noise type (Figure 2B). */

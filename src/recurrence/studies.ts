@@ -290,12 +290,13 @@ export function trainingLengthSummary(study: TrainingLengthStudy): string {
   const moves = TRAINING_LENGTH_TYPES.map((type) => {
     const at = (f: number | undefined) => rows.find((r) => r.type === type && r.factor === f);
     const [a, b] = [at(lo), at(hi)];
-    return a && b ? `${type} ${points(a.meanGain)} → ${points(b.meanGain)}` : null;
-  }).filter((s): s is string => s !== null);
+    return a && b ? { gain: `${type} ${points(a.meanGain)} → ${points(b.meanGain)}`, influence: `${type} ${a.influence.toPrecision(2)} → ${b.influence.toPrecision(2)}` } : null;
+  }).filter((s): s is { gain: string; influence: string } => s !== null);
   const rankings = gainRanking(study);
   const same = rankings.every((r) => r.ranking.join() === rankings[0]!.ranking.join());
   return [
-    `Mean level-${study.level} gain (points) from ${lo}x to ${hi}x the profile's batches: ${moves.join('; ')}.`,
+    `Mean level-${study.level} gain (points) from ${lo}x to ${hi}x the profile's batches: ${moves.map((m) => m.gain).join('; ')}.`,
+    `Mean layer-1 influence over the same lengths: ${moves.map((m) => m.influence).join('; ')}.`,
     same ? `The ranking by mean gain is the same at every length (${rankings[0]?.ranking.join(' > ')}).` : `The ranking by mean gain changes with length: ${rankings.map((r) => `${r.factor}x ${r.ranking.join(' > ')}`).join('; ')}.`,
   ].join(' ');
 }

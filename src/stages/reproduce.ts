@@ -29,7 +29,8 @@ import { figModelRecovery } from '../figures/figRecovery';
 import { figAugmentation, figGrcnnIterations } from '../figures/figGated';
 import { fig2b, fig2cd } from '../figures/figBehaviour';
 import { fig3a, fig3b, fig3c, fig4a, fig4b, fig4c, fig4d, fig4e } from '../figures/figActivity';
-import { accuracyClaims, activityClaims, gainClaims, gatedClaims, layerClaims, modelRecoveryClaims } from '../recurrence/claims';
+import { accuracyClaims, activityClaims, gainClaims, gatedClaims, layerClaims, modelRecoveryClaims, trainingLengthClaims } from '../recurrence/claims';
+import { loadStudies } from './studies';
 import { pooledConfusion } from '../analysis/modelRecovery';
 import { fig5, fig6, fig7a, fig7b, fig9 } from '../figures/figLayers';
 
@@ -175,9 +176,12 @@ export async function reproduce(profile: Profile, options: ReproduceOptions = {}
   await stage('figures-model-recovery', async () => {
     figures.push(path.relative(projectRoot(), saveFigure(await figModelRecovery(recovery, { dataLabel: `profile ${profile.name}` }), figuresDir(profile)).png));
   });
+  // The training-length study runs beside the reproduction (`repro study training-length`); its claims join the table when its results exist.
+  const lengthStudy = loadStudies(profile).trainingLength;
   const ownClaims = [
     ...gatedClaims({ records: recurrence.records, activity, grcnn: gated.runs.flatMap((r) => r.records), robustness: augmentation.cores.flatMap((c) => c.robustness), augmentedRecurrence: augmentation.recurrence }),
     ...modelRecoveryClaims(pooledConfusion(recovery), recoveryPredictivity(recovery)),
+    ...(lengthStudy ? trainingLengthClaims(lengthStudy) : []),
   ];
   saveResult('claims', { claims: [...accuracyClaims(recurrence.records), ...gainClaims(recurrence.records), ...activityClaims(activity), ...layerClaims(activity), ...ownClaims] });
 
