@@ -166,7 +166,7 @@ test('trainingLengthClaims judges each claim at the longest training and says wh
   assert.equal(claims.length, 4);
   const [fbpc, outperform, everyNoise, influence] = claims as [Claim, Claim, Claim, Claim];
   assert.equal(fbpc.verdict, 'holds', 'FB-PC gains +5 points at 4x');
-  assert.match(fbpc.ours, /1x \(10 batches\): FB-PC -10\.0 points; 4x \(40 batches\): FB-PC 5\.0 points; verdict changes with length \(1x differs, 4x holds\)/);
+  assert.match(fbpc.ours, /1x \(FB-TT, LR-TT 10 batches, decoder 10\): FB-PC -10\.0 points; 4x \(FB-TT, LR-TT 40 batches, decoder 40\): FB-PC 5\.0 points; verdict changes with length \(1x differs, 4x holds\)/);
   assert.equal(outperform.verdict, 'holds');
   assert.match(outperform.ours, /same verdict at every length/);
   assert.equal(everyNoise.verdict, 'holds');

@@ -88,7 +88,7 @@ export function trainingLengthClaims(study: TrainingLengthStudy): Claim[] {
     const stable = verdicts.every((v) => v === verdicts.at(-1));
     return {
       section: '2.1, 2.3', source: where, claim, paper,
-      ours: `${complete.map((f) => `${f}x (${row('FB-TT', f)!.batches} batches): ${value(f)}`).join('; ')}; ${stable ? 'same verdict at every length' : `verdict changes with length (${complete.map((f, i) => `${f}x ${verdicts[i] ? 'holds' : 'differs'}`).join(', ')})`}`,
+      ours: `${complete.map((f) => `${f}x (FB-TT, LR-TT ${row('FB-TT', f)!.batches} batches, decoder ${row('FB-PC', f)!.batches}): ${value(f)}`).join('; ')}; ${stable ? 'same verdict at every length' : `verdict changes with length (${complete.map((f, i) => `${f}x ${verdicts[i] ? 'holds' : 'differs'}`).join(', ')})`}`,
       test: `${test}, judged at the longest training (${longest}x)`, verdict: verdictOf(ok(longest)),
     };
   };
