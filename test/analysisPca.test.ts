@@ -155,6 +155,7 @@ test('reconstructions: each count equals its own reconstruct (incremental sums, 
   }, 'reconstructions');
   assert.deepEqual(seen, ks);
   assert.throws(() => reconstructions(x, shape, r, [0, 5, 5], () => {}), /increasing integers, got \[0, 5, 5\]/);
+  assert.throws(() => reconstructions(x, shape, r, []), /reconstructions: no component counts given/);
   assert.throws(() => reconstructions(x, shape, r, [0, r.k + 1], () => {}), /reconstructions: k must be an integer in \[0, 299\]/);
 });
 

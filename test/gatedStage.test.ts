@@ -30,7 +30,6 @@ after(() => {
   else process.env.REPRO_ROOT = savedRoot;
 });
 
-/** Every file under `dir` with its modification time. */
 test('the phases carry the whole profile, one job per variant, augmentation, core, type and instance', () => {
   const profile = getProfile('smoke');
   const phases = [...gatedPhases(profile), ...augmentationPhases(profile)];

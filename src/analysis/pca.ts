@@ -205,24 +205,7 @@ const ROWS = 256;
  */
 export function reconstruct(data: NumericArray, shape: ActivityShape, result: PcaResult, k: number): Float32Array {
   checkData('reconstruct', data, shape, result, k);
-  const { samples: n, units: p } = shape;
-  const out = new Float32Array(n * p);
-  if (k === 0) {
-    for (let i = 0; i < n; i++) out.set(result.mean, i * p);
-    return out;
-  }
-  const scores = project(data, shape, result, k);
-  tf.tidy(() => {
-    const axes = tf.tensor2d(result.components.subarray(0, k * p), [k, p]);
-    const mean = tf.tensor2d(result.mean, [1, p]);
-    for (let s = 0; s < n; s += ROWS) {
-      const e = Math.min(n, s + ROWS);
-      const rows = tf.tidy(() => tf.add(tf.matMul(tf.tensor2d(Float32Array.from(scores.subarray(s * k, e * k)), [e - s, k]), axes), mean));
-      out.set(rows.dataSync(), s * p);
-      rows.dispose();
-    }
-  });
-  return out;
+  return reconstructions(data, shape, result, [k]);
 }
 
 /**
@@ -231,14 +214,16 @@ export function reconstruct(data: NumericArray, shape: ActivityShape, result: Pc
  * the components since the previous count, so the cost is that of one
  * reconstruction with the largest k instead of one per entry (Figure 4D's
  * curve). `visit(k, rebuilt)` receives a buffer that the next step
- * overwrites: copy it to keep it, never modify it. Equal to
- * `reconstruct(data, shape, result, k)` up to float32 rounding of the sums.
+ * overwrites: copy it to keep it, never modify it. Returns the buffer as the
+ * last count left it (so `reconstructions(…, [k])` is `reconstruct(…, k)`).
+ * Each entry equals the same reconstruction made alone up to float32
+ * rounding of the sums.
  */
-export function reconstructions(data: NumericArray, shape: ActivityShape, result: PcaResult, ks: readonly number[], visit: (k: number, rebuilt: Float32Array) => void): void {
+export function reconstructions(data: NumericArray, shape: ActivityShape, result: PcaResult, ks: readonly number[], visit: (k: number, rebuilt: Float32Array) => void = () => {}): Float32Array {
+  if (ks.length === 0) throw new Error('reconstructions: no component counts given');
   ks.forEach((k, i) => {
     if (!Number.isInteger(k) || (i > 0 && k <= ks[i - 1]!)) throw new Error(`reconstructions: component counts must be increasing integers, got [${ks.join(', ')}]`);
   });
-  if (ks.length === 0) return;
   const kMax = ks.at(-1)!;
   checkData('reconstructions', data, shape, result, ks[0]!);
   checkK('reconstructions', result, kMax);
@@ -267,6 +252,7 @@ export function reconstructions(data: NumericArray, shape: ActivityShape, result
     }
     visit(k, out);
   }
+  return out;
 }
 
 /**

@@ -49,7 +49,6 @@ export function checkTrainingConfig(cfg: TrainingConfig, where: string): void {
   checkNumber(cfg.trainImages, `${where}.trainImages`, { integer: true, min: 1 });
 }
 
-/** What a finished file records about its training. */
 /** What a training run cost and reached (from the training loop's record). */
 export interface TrainingSummary {
   batches: number;
@@ -67,6 +66,7 @@ export function trainingSummary(info: LoopInfo, config: { batches: number; batch
   return { batches: config.batches, batchSize: config.batchSize, trainSeconds: info.trainSeconds, imagesPerSec: info.imagesPerSec, initialLoss: info.initialLoss, finalLoss: info.finalLoss };
 }
 
+/** What a finished file records about its training. */
 export interface LoopInfo {
   hash: string;
   /** Seconds spent training (summed over resumed sessions). */

@@ -14,7 +14,7 @@ import { type PredictivitySummary, RECOVERY_METHODS, type RecoveryConfusion, typ
 import { mean, successTailProbability } from '../analysis/stats';
 import { DENOISING_TEST, denoisingTest, DIMENSIONALITY_ALPHA, RatioBar, ratioBars, CHANGE_TEST } from './layerSummary';
 import type { LayerName } from './recording';
-import { TrainingLengthStudy, trainingLengthRows } from './studies';
+import { TRAINING_LENGTH_TYPES, TrainingLengthStudy, trainingLengthRows } from './studies';
 
 export type Verdict = 'holds' | 'differs' | 'untestable';
 
@@ -79,7 +79,7 @@ export function trainingLengthClaims(study: TrainingLengthStudy): Claim[] {
   const rows = trainingLengthRows(study);
   const factors = [...new Set(rows.map((r) => r.factor))].sort((a, b) => a - b);
   const row = (type: RecurrenceType, factor: number) => rows.find((r) => r.type === type && r.factor === factor);
-  const complete = factors.filter((f) => (['FB-TT', 'LR-TT', 'FB-PC'] as const).every((t) => row(t, f)));
+  const complete = factors.filter((f) => TRAINING_LENGTH_TYPES.every((t) => row(t, f)));
   if (complete.length === 0) return [];
   const longest = complete.at(-1)!;
   const where = `training-length study, core ${study.core}, level ${study.level}`;
@@ -98,7 +98,7 @@ export function trainingLengthClaims(study: TrainingLengthStudy): Claim[] {
     make('predictive feedback raises accuracy at level 5, at longer training', 'small significant gain', 'FB-PC mean gain over the 4 noise types > 0', (f) => `FB-PC ${pts(gain('FB-PC', f))} points`, (f) => gain('FB-PC', f) > 0),
     make('task-trained networks outperform predictive feedback, at longer training', 'yes', 'smaller of FB-TT, LR-TT mean gains > FB-PC mean gain', (f) => `FB-TT ${pts(gain('FB-TT', f))}, LR-TT ${pts(gain('LR-TT', f))}, FB-PC ${pts(gain('FB-PC', f))} points`, (f) => Math.min(gain('FB-TT', f), gain('LR-TT', f)) > gain('FB-PC', f)),
     make('task-trained feedback raises accuracy on every noise type, at longer training', 'all noise types', 'FB-TT gain > 0 on each of the 4 noise types', (f) => row('FB-TT', f)!.gains.map((g) => `${g.noise} ${pts(g.gain)}`).join(', '), (f) => row('FB-TT', f)!.gains.every((g) => g.gain > 0)),
-    make('mean layer-1 influence: FB-TT > LR-TT > FB-PC > 0, at longer training', '.19 > .10 > .02', 'mean influence ordered FB-TT > LR-TT > FB-PC > 0', (f) => (['FB-TT', 'LR-TT', 'FB-PC'] as const).map((t) => `${t} ${influence(t, f).toPrecision(2)}`).join(', '), (f) => influence('FB-TT', f) > influence('LR-TT', f) && influence('LR-TT', f) > influence('FB-PC', f) && influence('FB-PC', f) > 0),
+    make('mean layer-1 influence: FB-TT > LR-TT > FB-PC > 0, at longer training', '.19 > .10 > .02', 'mean influence ordered FB-TT > LR-TT > FB-PC > 0', (f) => TRAINING_LENGTH_TYPES.map((t) => `${t} ${influence(t, f).toPrecision(2)}`).join(', '), (f) => influence('FB-TT', f) > influence('LR-TT', f) && influence('LR-TT', f) > influence('FB-PC', f) && influence('FB-PC', f) > 0),
   ];
 }
 
