@@ -163,6 +163,9 @@ async function main(argv: string[]): Promise<void> {
         const numpy = result.numpyPrSecondsPer2000x25088 ? `, numpy ${result.numpyVersion} ${result.numpyPrSecondsPer2000x25088} s (ratio ${result.prRatioVsNumpy})` : ` (numpy peer not measured: ${result.numpyError})`;
         process.stdout.write(`participation ratio of 2000 x 25088: ours ${result.prSecondsPer2000x25088} s${numpy}\n`);
         process.stdout.write(`recurrence evaluation: ${result.evalImageStepsPerSec} image-steps/s (${result.evalNetworks} networks of a core, ${result.evalImageStepsPerImage} image-steps per image), ${result.evalRatioVsInference} x the core's inference images/s\n`);
+        const torchGemm = result.torchGemmGmacPerSec ? `; PyTorch ${result.torchGemmGmacPerSec} (ratio ${result.gemmRatioVsTorch})` : '';
+        process.stdout.write(`ceiling: 1024³ matMul ${result.gemmGmacPerSec} GMAC/s${torchGemm}\n`);
+        for (const k of result.kernels) process.stdout.write(`  ${k.name}: ${k.gmacPerSec} GMAC/s, ${k.fractionOfGemm} of the matMul's\n`);
       }
       process.stdout.write(`${JSON.stringify(result)}\n`);
       return;

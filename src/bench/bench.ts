@@ -72,12 +72,38 @@ export interface BenchResult {
   evalImageStepsPerImage: number;
   /** evalImageStepsPerSec / coreInferImagesPerSec: an image-step's cost against a forward pass of the core (higher is cheaper). */
   evalRatioVsInference: number;
+  /**
+   * What bounds every stage: multiply-accumulates per second (1e9) of a
+   * float32 1024³ matMul, the best case of this backend's matrix products.
+   */
+  gemmGmacPerSec: number;
+  /** The project's hot convolutions, each against that ceiling. */
+  kernels: KernelSpeed[];
+  /** PyTorch's 1024³ float32 matMul on the same number of threads. */
+  torchGemmGmacPerSec?: number;
+  /** gemmGmacPerSec / torchGemmGmacPerSec: how far this backend's vector width and instruction set leave it behind. */
+  gemmRatioVsTorch?: number;
+}
+
+/** One hot convolution of the networks, timed on a batch of KERNEL_BATCH. */
+export interface KernelSpeed {
+  name: string;
+  /** Necessary multiply-accumulates per image (a transposed convolution's: only the taps that land). */
+  macsPerImage: number;
+  gmacPerSec: number;
+  /** gmacPerSec / gemmGmacPerSec. */
+  fractionOfGemm: number;
 }
 
 /** The participation-ratio benchmark's activity matrix: images × layer-1 units (28 · 28 · 32). */
 const PR_SHAPE = { samples: 2000, units: 25088 };
 /** Timed runs of each participation ratio; the fastest counts. */
 const PR_REPEATS = 2;
+/** Images per batch of the kernel benchmark (the evaluation's batch). */
+const KERNEL_BATCH = 200;
+/** Side of the square matMul that measures the backend's ceiling. */
+const GEMM_SIZE = 1024;
+
 /** Test images of the evaluation benchmark (one evaluation job's condition has the profile's `evalImages`: quick 300). */
 const EVAL_BENCH_IMAGES = 64;
 
@@ -107,6 +133,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
   const infer = batchSize * timed(() => tf.tidy(() => coreLogits(vars, x).dataSync()), seconds);
   tf.dispose([x, y, ...CORE_PARAM_NAMES.map((k) => vars[k]), ...Object.values(velocity)]);
   const evaluation = timeEvaluation(seconds);
+  const gemm = timeGemm(seconds);
   const result: BenchResult = {
     backend: info.choice,
     fastKernels: info.fastKernels,
@@ -119,6 +146,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
     evalNetworks: evaluation.networks,
     evalImageStepsPerImage: evaluation.imageStepsPerImage,
     evalRatioVsInference: round(evaluation.imageStepsPerSec / infer, 3),
+    gemmGmacPerSec: round(gemm),
+    kernels: timeKernels(seconds, gemm),
   };
   const script = path.join(projectRoot(), 'src', 'bench', 'torch_core.py');
   const run = spawnSync(python, [script, String(batchSize), String(result.threads), String(seconds)], { encoding: 'utf8' });
@@ -130,6 +159,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchResult>
       result.torchInferImagesPerSec = round(result.torchInferImagesPerSec);
       result.trainRatioVsTorch = round(train / result.torchTrainImagesPerSec, 3);
       result.inferRatioVsTorch = round(infer / result.torchInferImagesPerSec, 3);
+    }
+    if (result.torchGemmGmacPerSec) {
+      result.gemmRatioVsTorch = round(gemm / result.torchGemmGmacPerSec, 3);
+      result.torchGemmGmacPerSec = round(result.torchGemmGmacPerSec);
     }
   } else {
     result.torchError = (run.stderr || run.error?.message || `exit ${run.status}`).trim().split('\n').pop();
@@ -185,6 +218,51 @@ function timeEvaluation(seconds: number): { imageStepsPerSec: number; networks: 
   nets.forEach(({ net }) => disposeNetwork(net));
   tf.dispose(Object.values(core));
   return { imageStepsPerSec: (runs * EVAL_BENCH_IMAGES * imageStepsPerImage) / elapsed, networks: nets.length, imageStepsPerImage };
+}
+
+/** Runs `op`, reads its result back (the backend has finished) and frees it. */
+function completed(op: () => tf.Tensor): () => void {
+  return () => {
+    const y = op();
+    y.dataSync();
+    y.dispose();
+  };
+}
+
+/** 1e9 multiply-accumulates per second of a GEMM_SIZE³ float32 matMul. */
+function timeGemm(seconds: number): number {
+  const a = tf.randomUniform([GEMM_SIZE, GEMM_SIZE], -1, 1, 'float32', 1);
+  const b = tf.randomUniform([GEMM_SIZE, GEMM_SIZE], -1, 1, 'float32', 2);
+  const perSec = timed(completed(() => tf.matMul(a, b)), seconds);
+  tf.dispose([a, b]);
+  return (perSec * GEMM_SIZE ** 3) / 1e9;
+}
+
+/**
+ * The convolutions that dominate the stages, on KERNEL_BATCH random inputs:
+ * layer 2 of the core (every network, every step), the lateral 7x7 of LR-TT,
+ * LR-R and LR-GRCL at 28x28, the feedback transposed convolution (FB-TT,
+ * FB-R, FB-PC's decoder) and FB-PC's error gradient (stride 2).
+ */
+function timeKernels(seconds: number, gemm: number): KernelSpeed[] {
+  const b = KERNEL_BATCH;
+  const r1 = tf.randomUniform([b, 28, 28, 32], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const pooled = tf.randomUniform([b, 14, 14, 32], 0, 1, 'float32', 4) as tf.Tensor4D;
+  const r2 = tf.randomUniform([b, 14, 14, 64], 0, 1, 'float32', 5) as tf.Tensor4D;
+  const w2 = tf.randomNormal([5, 5, 32, 64], 0, 0.05, 'float32', 6) as tf.Tensor4D;
+  const lateral = tf.randomNormal([7, 7, 32, 32], 0, 0.05, 'float32', 7) as tf.Tensor4D;
+  const cases: { name: string; macsPerImage: number; op: () => tf.Tensor }[] = [
+    { name: 'layer 2: 5x5 conv 32→64 at 14x14', macsPerImage: 14 * 14 * 64 * 25 * 32, op: () => tf.conv2d(pooled, w2, 1, 'same') },
+    { name: 'lateral: 7x7 conv 32→32 at 28x28', macsPerImage: 28 * 28 * 32 * 49 * 32, op: () => tf.conv2d(r1, lateral, 1, 'same') },
+    { name: 'feedback: 5x5 transposed conv 64→32, stride 2, to 28x28', macsPerImage: (28 * 28 * 32 * 25 * 64) / 4, op: () => tf.conv2dTranspose(r2, w2, [b, 28, 28, 32], 2, 'same') },
+    { name: 'FB-PC error gradient: 5x5 conv 32→64, stride 2', macsPerImage: 14 * 14 * 64 * 25 * 32, op: () => tf.conv2d(r1, w2, 2, 'same') },
+  ];
+  const out = cases.map(({ name, macsPerImage, op }) => {
+    const gmacPerSec = (timed(completed(op), seconds / cases.length) * b * macsPerImage) / 1e9;
+    return { name, macsPerImage, gmacPerSec: round(gmacPerSec), fractionOfGemm: round(gmacPerSec / gemm, 2) };
+  });
+  tf.dispose([r1, pooled, r2, w2, lateral]);
+  return out;
 }
 
 /** Fastest of PR_REPEATS runs of our participation ratio on a seeded Gaussian PR_SHAPE float32 matrix. */

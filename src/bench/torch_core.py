@@ -59,7 +59,15 @@ def main():
         "torchThreads": torch.get_num_threads(),
         "torchTrainImagesPerSec": batch * timed(train_step, seconds),
         "torchInferImagesPerSec": batch * timed(infer_step, seconds),
+        "torchGemmGmacPerSec": gemm_gmac_per_sec(seconds),
     }))
+
+
+def gemm_gmac_per_sec(seconds, size=1024):
+    """1e9 multiply-accumulates per second of a size^3 float32 matMul (the bench's ceiling peer)."""
+    a = torch.rand(size, size) * 2 - 1
+    b = torch.rand(size, size) * 2 - 1
+    return timed(lambda: torch.mm(a, b), seconds) * size**3 / 1e9
 
 
 if __name__ == "__main__":
