@@ -30,7 +30,7 @@ import { Claim, claimsMarkdown } from './recurrence/claims';
 import { InputError } from './io/errors';
 import { exitWithParent, runJobInProcess, sendResultToParent, writeJobResult } from './stages/jobs';
 import { checkedProfile, figuresDir, getProfile, type Profile, profileFromEnv, projectRoot, runDir } from './stages/profiles';
-import { calibrationErrors, Manifest, reproductionPhases, reproduce, stageReport } from './stages/reproduce';
+import { calibrationErrors, reproductionPhases, reproduce, readManifestCost, stageReport } from './stages/reproduce';
 import { JOB_LIST_FORMATS, type JobListFormat, jobList } from './stages/schedulers';
 
 const USAGES: Record<string, string> = {
@@ -41,9 +41,11 @@ const USAGES: Record<string, string> = {
       jobs in phases instead of running them, as --format shell (one command per line, the
       default), parallel (a bash script of one GNU parallel invocation per phase) or slurm (a
       bash script submitting one job array per phase, each after the one before, then reproduce).`,
-  report: `repro report [--profile quick]
+  report: `repro report [--profile quick] [--manifest FILE]
       The run's cost from its manifest: per stage, jobs, this run's wall time, the compute time its
-      results cost when computed (kept across cached re-runs), and the share of the total.`,
+      results cost when computed (kept across cached re-runs), and the share of the total.
+      --manifest reads another manifest, e.g. data/results/quick/manifest-idle-run.json (the quick
+      run timed from a fresh clone on an idle machine).`,
   claims: `repro claims [--profile quick] [--readme]
       The run's claims table (paper's value, ours, the test, the verdict) as Markdown; --readme
       refreshes the claims block of README.md from it.`,
@@ -181,11 +183,12 @@ async function main(argv: string[]): Promise<void> {
       await runFmriCommand(rest);
       return;
     case 'report': {
-      const { values } = parseArgs({ args: rest, options: { profile: { type: 'string', default: 'quick' } } });
+      const { values } = parseFlags(command, rest, { profile: { type: 'string', default: 'quick' }, manifest: { type: 'string' } });
+      if (values.help) return printHelp(command);
       const profile = getProfile(values.profile);
-      const file = path.join(runDir(profile), 'manifest.json');
-      if (!fs.existsSync(file)) throw new Error(`${file}: no manifest yet; run \`repro reproduce --profile ${profile.name}\` first`);
-      process.stdout.write(`${stageReport(JSON.parse(fs.readFileSync(file, 'utf8')) as Manifest)}\n`);
+      const file = values.manifest ?? path.join(runDir(profile), 'manifest.json');
+      if (!fs.existsSync(file)) throw new ArgumentError(values.manifest ? `repro report: --manifest ${file}: no such file` : `${file}: no manifest yet; run \`repro reproduce --profile ${profile.name}\` first`);
+      process.stdout.write(`${stageReport(readManifestCost(file))}\n`);
       return;
     }
     case 'claims': {

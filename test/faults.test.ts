@@ -344,6 +344,33 @@ test('unknown profiles, commands, flags and environment variables are refused wi
   assert.deepEqual(fs.readdirSync(root), [], 'nothing was written');
 });
 
+test('repro report --manifest prints the committed idle-run manifest; a bad manifest names the file and the field', () => {
+  const root = tempDir('repro-fault-');
+  const committed = path.join(__dirname, '..', '..', 'data', 'results', 'quick', 'manifest-idle-run.json');
+  const good = repro(['report', '--manifest', committed], root);
+  assert.equal(good.code, 0, good.stderr);
+  const manifest = JSON.parse(fs.readFileSync(committed, 'utf8')) as { wallSeconds: number; stages: { name: string }[] };
+  for (const s of manifest.stages) assert.match(good.stdout, new RegExp(`^${s.name} `, 'm'), s.name);
+  assert.match(good.stdout, new RegExp(`^total\\s+${manifest.wallSeconds.toFixed(0)}\\s`, 'm'));
+  const write = (name: string, text: string) => {
+    const file = path.join(root, name);
+    fs.writeFileSync(file, text);
+    return file;
+  };
+  const cases: [string, RegExp][] = [
+    [write('broken.json', '{"stages": ['), /^repro: .*broken\.json: not a readable JSON manifest \(/],
+    [write('nowall.json', JSON.stringify({ computeSeconds: 1, stages: [] })), /^repro: .*nowall\.json: field 'wallSeconds' must be a finite number\n$/],
+    [write('badstage.json', JSON.stringify({ wallSeconds: 1, computeSeconds: 1, stages: [{ name: 'cores', jobs: 2, wallSeconds: '3', computeSeconds: 4 }] })), /^repro: .*badstage\.json: field 'stages\[0\]\.wallSeconds' must be a finite number\n$/],
+    [path.join(root, 'absent.json'), /^repro: repro report: --manifest .*absent\.json: no such file\n$/],
+  ];
+  for (const [file, message] of cases) {
+    const run = repro(['report', '--manifest', file], root);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, message);
+    assert.equal(run.stdout, '');
+  }
+});
+
 test('REPRO_PROFILE is honoured by reproduce (the flag wins over it)', () => {
   const root = tempDir('repro-fault-');
   const run = repro(['reproduce', '--print-jobs'], root, { REPRO_PROFILE: 'smoke' });

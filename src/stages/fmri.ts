@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { initBackend } from '../backend';
 import { type Figure, type SavedFigure, saveFigure } from '../figures/figure';
 import { fig8a, fig8b } from '../figures/fig8';
-import { figuresDir, runDir, type Profile } from './profiles';
+import { figuresDir, projectRoot, runDir, type Profile } from './profiles';
 import { loadJsonChecked, saveJsonChecked, writeFileAtomic } from '../io/cache';
 import { buildOnce } from '../io/lock';
 import {
@@ -142,7 +142,7 @@ export async function runFmriStage(profile: Profile, options: FmriStageOptions =
     const synth = syntheticFmriOptions(profile, options.seed);
     const { files, stored } = await ensureSynthetic(dir, synth, log);
     truth = stored.truth;
-    results = await analyzeFmriFiles(files, analysis, `synthetic (seed ${synth.seed}), ${dir}`);
+    results = await analyzeFmriFiles(files, analysis, `synthetic (seed ${synth.seed}), ${shownPath(dir)}`);
   }
   for (const w of results.warnings) log(`[fmri] warning: ${w}`);
   const truthComparison = truth ? compareWithPlantedTruth(results.results, truth) : null;
@@ -152,7 +152,13 @@ export async function runFmriStage(profile: Profile, options: FmriStageOptions =
     b: await fig8b(results.results, { dataLabel }),
   };
   const saved = [saveFigure(figures.a, figDir), saveFigure(figures.b, figDir)];
-  writeFileAtomic(resultsFile, JSON.stringify({ kind, dataDir: dir, ...results, truthComparison }, null, 1));
+  writeFileAtomic(resultsFile, JSON.stringify({ kind, dataDir: shownPath(dir), ...results, truthComparison }, null, 1));
   log(`[fmri] ${results.results.length} subject x region x hemisphere results -> ${resultsFile}; figures -> ${figDir}`);
-  return { kind, dataDir: dir, results, figures, saved, resultsFile, truth, truthComparison };
+  return { kind, dataDir: shownPath(dir), results, figures, saved, resultsFile, truth, truthComparison };
+}
+
+/** A directory as results and notebooks show it: relative to the project when inside it (no machine's paths in committed results), else absolute. */
+function shownPath(dir: string): string {
+  const relative = path.relative(projectRoot(), path.resolve(dir));
+  return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : path.resolve(dir);
 }

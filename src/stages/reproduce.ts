@@ -4,10 +4,12 @@
  * and `figures/P/`.
  */
 import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendInfo, initBackend } from '../backend';
+import { ArgumentError } from '../check';
 import { loadMnist, mnistIdentity, type MnistIdentity } from '../data/mnist';
 import { fig1b, figCalibration } from '../figures/fig1';
 import { saveFigure } from '../figures/figure';
@@ -208,8 +210,36 @@ export async function reproduce(profile: Profile, options: ReproduceOptions = {}
   return manifest;
 }
 
+/** The part of a manifest {@link stageReport} reads. */
+export type ManifestCost = Pick<Manifest, 'stages' | 'computeSeconds' | 'wallSeconds'>;
+
+/**
+ * Reads a manifest's cost part from `file` (a run's `manifest.json`, or one
+ * committed beside its results); an unreadable file or a missing or mistyped
+ * field is an error naming the file and the field.
+ */
+export function readManifestCost(file: string): ManifestCost {
+  let value: unknown;
+  try {
+    value = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ArgumentError(`${file}: not a readable JSON manifest (${(err as Error).message.split('\n')[0]})`);
+  }
+  const bad = (field: string, expected: string) => new ArgumentError(`${file}: field '${field}' must be ${expected}`);
+  if (!value || typeof value !== 'object') throw bad('(top level)', 'an object');
+  const m = value as Record<string, unknown>;
+  for (const k of ['wallSeconds', 'computeSeconds']) if (typeof m[k] !== 'number' || !Number.isFinite(m[k])) throw bad(k, 'a finite number');
+  if (!Array.isArray(m.stages)) throw bad('stages', 'an array of stage records');
+  m.stages.forEach((s: unknown, i) => {
+    const r = (s ?? {}) as Record<string, unknown>;
+    if (typeof r.name !== 'string') throw bad(`stages[${i}].name`, 'a string');
+    for (const k of ['jobs', 'wallSeconds', 'computeSeconds']) if (typeof r[k] !== 'number' || !Number.isFinite(r[k])) throw bad(`stages[${i}].${k}`, 'a finite number');
+  });
+  return m as unknown as ManifestCost;
+}
+
 /** The manifest's cost table as text: stage, jobs, wall time, compute time, share of the compute total. */
-export function stageReport(manifest: Pick<Manifest, 'stages' | 'computeSeconds' | 'wallSeconds'>): string {
+export function stageReport(manifest: ManifestCost): string {
   const total = manifest.computeSeconds || 1;
   const rows = manifest.stages.map((s) => [s.name, String(s.jobs), s.wallSeconds.toFixed(0), s.computeSeconds.toFixed(0), `${((100 * s.computeSeconds) / total).toFixed(1)} %`]);
   const header = ['stage', 'jobs', 'wall s (this run)', 'compute s', 'share'];
