@@ -2,7 +2,7 @@
  * Run profiles: how much of the paper's compute a run spends.
  *
  * - `smoke`: tests and CI, a few minutes; numbers are not meaningful.
- * - `quick`: the largest run that finishes well under an hour on a 2-core CPU,
+ * - `quick`: the largest run that finishes in under an hour on a 2-core CPU (52 min measured),
  *   with 2 cores so every figure has error bars. Its figures are committed.
  * - `paper`: the paper's scale (5 cores, 40000 batches of 256); meant for a GPU.
  *
