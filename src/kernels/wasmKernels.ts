@@ -94,17 +94,13 @@ function dilate(backend: BackendWasm, x: TensorInfo, sh: number, sw: number): Te
 /**
  * One phase `p` of one stride-`s` axis of a strided input gradient: output
  * rows `s·i + p` (i < `rows`) read dy rows `i + d` with filter tap
- * `k = p + padBefore − s·d`, for the `taps` offsets `d` from `dMin` up.
+ * `k = p + padBefore − s·d`, for consecutive offsets `d`.
  */
 interface Phase {
   /** Output rows of this phase: ⌈(size − p) / stride⌉. */
   rows: number;
-  /** Smallest dy offset the phase reads (its taps run over `[dMin, dMin + taps)`). */
-  dMin: number;
-  /** Filter taps of this phase (0 when no tap lands on it: its rows are zero). */
-  taps: number;
-  /** Filter index of each offset, in offset order. */
-  filterIndex: number[];
+  /** Filter index of each tap, in increasing offset order (empty when no tap lands on the phase: its rows are zero). */
+  taps: number[];
   /** Padding of dy before and after for this phase's convolution. */
   pad: [number, number];
 }
@@ -119,33 +115,31 @@ function axisPhases(stride: number, size: number, filterSize: number, padBefore:
       if ((p + padBefore - k) % stride === 0) offsets.push((p + padBefore - k) / stride);
     }
     if (offsets.length === 0 || rows === 0) {
-      phases.push({ rows, dMin: 0, taps: 0, filterIndex: [], pad: [0, 0] });
+      phases.push({ rows, taps: [], pad: [0, 0] });
       continue;
     }
-    const dMin = offsets[0]!;
-    const after = rows - 1 + offsets.at(-1)! + 1 - dySize;
-    if (dMin > 0 || after < 0) return null;
-    phases.push({ rows, dMin, taps: offsets.length, filterIndex: offsets.map((d) => p + padBefore - stride * d), pad: [-dMin, after] });
+    const first = offsets[0]!;
+    const after = rows + offsets.at(-1)! - dySize;
+    if (first > 0 || after < 0) return null;
+    phases.push({ rows, taps: offsets.map((d) => p + padBefore - stride * d), pad: [-first, after] });
   }
   return phases;
 }
 
-/** Filter `[kh, kw, cIn, cOut]` → the kernel `[py.taps, px.taps, cOut, cIn]` of one phase's convolution over dy. */
+/** Filter `[kh, kw, cIn, cOut]` → the kernel `[py taps, px taps, cOut, cIn]` of one phase's convolution over dy. */
 function phaseFilter(backend: BackendWasm, filter: TensorInfo, py: Phase, px: Phase): TensorInfo {
   const [, kw, cIn, cOut] = filter.shape as [number, number, number, number];
-  const out = backend.makeOutput([py.taps, px.taps, cOut, cIn], 'float32');
+  const out = backend.makeOutput([py.taps.length, px.taps.length, cOut, cIn], 'float32');
   const src = heap(backend, filter);
   const dst = heap(backend, out);
-  for (let a = 0; a < py.taps; a++) {
-    const i = py.filterIndex[a]!;
-    for (let b = 0; b < px.taps; b++) {
-      const j = px.filterIndex[b]!;
+  py.taps.forEach((i, a) => {
+    px.taps.forEach((j, b) => {
       for (let o = 0; o < cOut; o++) {
-        const d = ((a * px.taps + b) * cOut + o) * cIn;
+        const d = ((a * px.taps.length + b) * cOut + o) * cIn;
         for (let c = 0; c < cIn; c++) dst[d + c] = src[((i * kw + j) * cIn + c) * cOut + o]!;
       }
-    }
-  }
+    });
+  });
   return out;
 }
 
@@ -169,10 +163,10 @@ function stridedInputGradient(backend: BackendWasm, dy: TensorInfo, filter: Tens
   if (!rowsPhases || !colsPhases) return null;
   const out = backend.makeOutput([batchSize, inHeight, inWidth, cIn], 'float32');
   // A phase without taps keeps its zeros.
-  if ([...rowsPhases, ...colsPhases].some((p) => p.taps === 0)) heap(backend, out).fill(0);
+  if ([...rowsPhases, ...colsPhases].some((p) => p.taps.length === 0)) heap(backend, out).fill(0);
   rowsPhases.forEach((py, pyIndex) => {
     colsPhases.forEach((px, pxIndex) => {
-      if (py.taps === 0 || px.taps === 0) return;
+      if (py.taps.length === 0 || px.taps.length === 0) return;
       const kernel = phaseFilter(backend, filter, py, px);
       const phase = callKernel('Conv2D', { x: dy, filter: kernel }, backend, {
         strides: [1, 1], pad: [[0, 0], py.pad, px.pad, [0, 0]], dataFormat: 'NHWC', dilations: [1, 1],
