@@ -359,8 +359,8 @@ test('repro report --manifest prints the committed idle-run manifest; a bad mani
   };
   const cases: [string, RegExp][] = [
     [write('broken.json', '{"stages": ['), /^repro: .*broken\.json: not a readable JSON manifest \(/],
-    [write('nowall.json', JSON.stringify({ computeSeconds: 1, stages: [] })), /^repro: .*nowall\.json: field 'wallSeconds' must be a finite number\n$/],
-    [write('badstage.json', JSON.stringify({ wallSeconds: 1, computeSeconds: 1, stages: [{ name: 'cores', jobs: 2, wallSeconds: '3', computeSeconds: 4 }] })), /^repro: .*badstage\.json: field 'stages\[0\]\.wallSeconds' must be a finite number\n$/],
+    [write('nowall.json', JSON.stringify({ computeSeconds: 1, stages: [] })), /^repro: .*nowall\.json: field 'wallSeconds': undefined, expected a finite number\n$/],
+    [write('badstage.json', JSON.stringify({ wallSeconds: 1, computeSeconds: 1, stages: [{ name: 'cores', jobs: 2, wallSeconds: '3', computeSeconds: 4 }] })), /^repro: .*badstage\.json: field 'stages\[0\]\.wallSeconds': "3", expected a finite number\n$/],
     [path.join(root, 'absent.json'), /^repro: repro report: --manifest .*absent\.json: no such file\n$/],
   ];
   for (const [file, message] of cases) {

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { BackendInfo, initBackend } from '../backend';
-import { ArgumentError } from '../check';
+import { ArgumentError, checkNumber } from '../check';
 import { loadMnist, mnistIdentity, type MnistIdentity } from '../data/mnist';
 import { fig1b, figCalibration } from '../figures/fig1';
 import { saveFigure } from '../figures/figure';
@@ -226,14 +226,15 @@ export function readManifestCost(file: string): ManifestCost {
     throw new ArgumentError(`${file}: not a readable JSON manifest (${(err as Error).message.split('\n')[0]})`);
   }
   const bad = (field: string, expected: string) => new ArgumentError(`${file}: field '${field}' must be ${expected}`);
+  const finite = (v: unknown, field: string) => checkNumber(v, `${file}: field '${field}'`, {});
   if (!value || typeof value !== 'object') throw bad('(top level)', 'an object');
   const m = value as Record<string, unknown>;
-  for (const k of ['wallSeconds', 'computeSeconds']) if (typeof m[k] !== 'number' || !Number.isFinite(m[k])) throw bad(k, 'a finite number');
+  for (const k of ['wallSeconds', 'computeSeconds']) finite(m[k], k);
   if (!Array.isArray(m.stages)) throw bad('stages', 'an array of stage records');
   m.stages.forEach((s: unknown, i) => {
     const r = (s ?? {}) as Record<string, unknown>;
     if (typeof r.name !== 'string') throw bad(`stages[${i}].name`, 'a string');
-    for (const k of ['jobs', 'wallSeconds', 'computeSeconds']) if (typeof r[k] !== 'number' || !Number.isFinite(r[k])) throw bad(`stages[${i}].${k}`, 'a finite number');
+    for (const k of ['jobs', 'wallSeconds', 'computeSeconds']) finite(r[k], `stages[${i}].${k}`);
   });
   return m as unknown as ManifestCost;
 }
