@@ -98,11 +98,11 @@ async function ensureSynthetic(dir: string, options: SyntheticFmriOptions, log: 
       log(`[fmri] ${changed}: ${fs.existsSync(changed) ? 'does not match its checksum' : 'is missing'} (${stampFile}); regenerating the synthetic set`);
       return null;
     }
-    log(`[fmri] reusing synthetic data in ${dir} (checksums verified)`);
+    log(`[fmri] reusing synthetic data in ${shownPath(dir)} (checksums verified)`);
     return { files: stored.truth.subjects.map((s) => path.join(dir, `${s.name}.h5`)), stored };
   };
   return buildOnce(stampFile, load, async () => {
-    log(`[fmri] writing synthetic data (seed ${options.seed}) to ${dir}`);
+    log(`[fmri] writing synthetic data (seed ${options.seed}) to ${shownPath(dir)}`);
     const written = await writeSyntheticFmri(dir, options, { dtype: 'float32' });
     const sha256 = Object.fromEntries(written.dataset.subjects.map((s, i) => [s.name, sha256Of(written.files[i]!)]));
     const stored: StoredTruth = { options: written.dataset.options, truth: written.dataset.truth, sha256 };
@@ -153,11 +153,11 @@ export async function runFmriStage(profile: Profile, options: FmriStageOptions =
   };
   const saved = [saveFigure(figures.a, figDir), saveFigure(figures.b, figDir)];
   writeFileAtomic(resultsFile, JSON.stringify({ kind, dataDir: shownPath(dir), ...results, truthComparison }, null, 1));
-  log(`[fmri] ${results.results.length} subject x region x hemisphere results -> ${resultsFile}; figures -> ${figDir}`);
+  log(`[fmri] ${results.results.length} subject x region x hemisphere results -> ${shownPath(resultsFile)}; figures -> ${shownPath(figDir)}`);
   return { kind, dataDir: shownPath(dir), results, figures, saved, resultsFile, truth, truthComparison };
 }
 
-/** A directory as results and notebooks show it: relative to the project when inside it (no machine's paths in committed results), else absolute. */
+/** A path as results, logs and notebooks show it: relative to the project when inside it (no machine's paths in committed results), else absolute. */
 function shownPath(dir: string): string {
   const relative = path.relative(projectRoot(), path.resolve(dir));
   return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : path.resolve(dir);
